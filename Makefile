@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pmswitch build.
+#
+#   make              pmswitch.ko (against KDIR), the CLI and the selftests
+#   make module       pmswitch.ko only; W=1 is passed on to kbuild
+#   make tools        the pmswitch CLI, statically linked
+#   make selftests    the kselftest suite, statically linked
+#   make check        host unit tests of the pure logic, built and run here
+#   make clean
+#
+# KDIR     kernel build tree (default: the running kernel's)
+# KSFT_DIR directory holding kselftest_harness.h and kselftest.h (default:
+#          extracted from Debian's linux-source package into build/)
+# BUILD    output directory for userspace programs (default: build)
+
+KDIR	 ?= /lib/modules/$(shell uname -r)/build
+BUILD	 ?= build
+KSFT_DIR ?= $(BUILD)/kselftest
+
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 \
+	       -Wstrict-prototypes -Wmissing-prototypes -Wundef \
+	       -Iuapi -Ikmod -isystem $(KSFT_DIR)
+STATIC	    := -static
+SANITIZE    := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+PURE_SRCS := kmod/caps.c kmod/abi.c
+PURE_HDRS := kmod/pure.h kmod/caps.h kmod/abi.h uapi/linux/pmswitch.h
+KSFT_HDR  := $(KSFT_DIR)/kselftest_harness.h
+
+SELFTESTS := pmswitch_test kvm_conflict_test
+UNITTESTS := caps_test abi_test
+
+CLI	  := $(BUILD)/pmswitch
+SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
+
+.PHONY: all module tools selftests check clean
+
+all: module tools selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools: $(CLI)
+
+selftests: $(SELFTEST_BINS)
+
+$(CLI): tools/pmswitch/pmswitch.c $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(PURE_SRCS)
+
+$(KSFT_HDR):
+	tools/build/ksft-headers $(KSFT_DIR)
+
+# The harness's FIXTURE_SETUP/TEARDOWN define global functions.
+KSFT_CFLAGS := $(filter-out -Wmissing-prototypes,$(USER_CFLAGS))
+
+$(BUILD)/selftests/%: selftests/pmswitch/%.c selftests/pmswitch/pmsw_util.h \
+		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(PURE_SRCS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KSFT_CFLAGS) $(SANITIZE) -o $@ $< $(PURE_SRCS)
+
+# Each unit test binary prints TAP; any failure fails the target.
+check: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
+
+clean:
+	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf $(BUILD)

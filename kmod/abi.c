@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl argument checks. Each refusal comes with a one-line reason that
+ * the module logs and the CLI can print, so that a user learns which
+ * field is wrong rather than only "Invalid argument".
+ */
+#include "abi.h"
+
+static bool all_zero(const __u64 *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+int pmsw_check_info(const struct pmsw_info *info, const char **why)
+{
+	if (info->size != sizeof(*info)) {
+		*why = "struct pmsw_info: size is not sizeof(struct pmsw_info)";
+		return -EINVAL;
+	}
+	if (info->flags) {
+		*why = "struct pmsw_info: unknown flags";
+		return -EINVAL;
+	}
+	if (!all_zero(info->reserved, sizeof(info->reserved) / sizeof(__u64))) {
+		*why = "struct pmsw_info: reserved fields must be 0";
+		return -EINVAL;
+	}
+	*why = NULL;
+	return 0;
+}
+
+/* Commands without an argument insist on 0 so that one can be added. */
+int pmsw_check_noarg(unsigned long arg, const char **why)
+{
+	if (arg) {
+		*why = "this command takes no argument: pass 0";
+		return -EINVAL;
+	}
+	*why = NULL;
+	return 0;
+}

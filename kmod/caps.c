@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMX capability decoding, SDM Vol. 3D Appendix A. No privileged
+ * instruction here: the module feeds it MSR values read on a CPU, the
+ * host unit tests feed it values recorded from real and emulated CPUs.
+ */
+#include "caps.h"
+
+static const char *const feature_names[] = {
+	"true_ctls", "secondary_ctls", "ept", "vpid", "unrestricted_guest",
+	"vmfunc", "eptp_switching", "ept_ve", "shadow_vmcs",
+	"preemption_timer", "msr_bitmaps", "io_bitmaps", "vmcs_wb",
+};
+
+/* A control may be set to 1 when its allowed-1 bit is 1 (SDM A.3). */
+static bool may_set(__u64 cap, __u64 ctl)
+{
+	return (pmsw_allowed1(cap) & ctl) == ctl;
+}
+
+__u64 pmsw_decode_features(const struct pmsw_vmx_caps *c)
+{
+	__u64 f = 0;
+	__u64 proc2 = 0;
+
+	if (c->basic & PMSW_BASIC_TRUE_CTLS)
+		f |= PMSW_FEAT_TRUE_CTLS;
+	if (pmsw_basic_memtype(c->basic) == PMSW_MEMTYPE_WB)
+		f |= PMSW_FEAT_VMCS_WB;
+	if (may_set(c->pinbased_ctls, PMSW_PIN_PREEMPTION_TIMER))
+		f |= PMSW_FEAT_PREEMPTION_TIMER;
+	if (may_set(c->procbased_ctls, PMSW_PROC_USE_MSR_BITMAPS))
+		f |= PMSW_FEAT_MSR_BITMAPS;
+	if (may_set(c->procbased_ctls, PMSW_PROC_USE_IO_BITMAPS))
+		f |= PMSW_FEAT_IO_BITMAPS;
+
+	/*
+	 * IA32_VMX_PROCBASED_CTLS2 exists only if the primary control 31
+	 * may be 1 (SDM A.3.3); ignore whatever was read otherwise.
+	 */
+	if (may_set(c->procbased_ctls, PMSW_PROC_SECONDARY_CTLS)) {
+		f |= PMSW_FEAT_SECONDARY_CTLS;
+		proc2 = c->procbased_ctls2;
+	}
+
+	/* pmswitch builds 4-level EPT tables in write-back memory (A.10). */
+	if (may_set(proc2, PMSW_PROC2_EPT) &&
+	    (c->ept_vpid_cap & PMSW_EPT_CAP_WALK4) &&
+	    (c->ept_vpid_cap & PMSW_EPT_CAP_WB))
+		f |= PMSW_FEAT_EPT;
+	if (may_set(proc2, PMSW_PROC2_VPID))
+		f |= PMSW_FEAT_VPID;
+	if (may_set(proc2, PMSW_PROC2_SHADOW_VMCS))
+		f |= PMSW_FEAT_SHADOW_VMCS;
+	if (may_set(proc2, PMSW_PROC2_VMFUNC))
+		f |= PMSW_FEAT_VMFUNC;
+
+	/*
+	 * Unrestricted guest, EPTP switching and #VE are defined on top of
+	 * EPT: VM entry fails if "unrestricted guest" is 1 with "enable EPT"
+	 * 0 (SDM 27.2.1.1), EPTP switching loads EPT pointers (SDM 26.5.6.3),
+	 * #VE is raised only for EPT violations (SDM 26.5.7).
+	 */
+	if (f & PMSW_FEAT_EPT) {
+		if (may_set(proc2, PMSW_PROC2_UNRESTRICTED_GUEST))
+			f |= PMSW_FEAT_UNRESTRICTED_GUEST;
+		if (may_set(proc2, PMSW_PROC2_EPT_VE))
+			f |= PMSW_FEAT_EPT_VE;
+		if ((f & PMSW_FEAT_VMFUNC) &&
+		    (c->vmfunc & PMSW_VMFUNC_EPTP_SWITCHING))
+			f |= PMSW_FEAT_EPTP_SWITCHING;
+	}
+	return f;
+}
+
+/* Name of PMSW_FEAT_* bit @bit, or NULL for a bit this ABI lacks. */
+const char *pmsw_feature_name(unsigned int bit)
+{
+	if (bit >= sizeof(feature_names) / sizeof(feature_names[0]))
+		return NULL;
+	return feature_names[bit];
+}
+
+/*
+ * Fold the controls pmswitch needs (@required) and would like (@optional)
+ * into a value the CPU accepts: bits whose allowed-1 setting is 0 are
+ * dropped, bits whose allowed-0 setting is 1 are forced on (SDM A.3,
+ * "default1" controls included). Fails only when a required control
+ * cannot be 1.
+ */
+int pmsw_adjust_ctls(__u32 required, __u32 optional, __u64 cap, __u32 *out)
+{
+	__u32 must = pmsw_allowed0(cap);
+	__u32 may = pmsw_allowed1(cap);
+
+	if (required & ~may)
+		return -EOPNOTSUPP;
+	*out = ((required | optional) & may) | must;
+	return 0;
+}
+
+/*
+ * In VMX operation every bit set in FIXED0 must be 1 and every bit clear
+ * in FIXED1 must be 0 (SDM 24.8 and A.7/A.8).
+ */
+bool pmsw_cr_fixed_ok(__u64 val, __u64 fixed0, __u64 fixed1)
+{
+	return (val & fixed0) == fixed0 && (val & ~fixed1) == 0;
+}
+
+/*
+ * Why the VMXON/VMCS regions described by IA32_VMX_BASIC cannot be used by
+ * this 64-bit module, or NULL if they can (SDM A.1).
+ */
+const char *pmsw_vmx_basic_unusable(__u64 basic)
+{
+	__u32 size = pmsw_basic_vmcs_size(basic);
+
+	if (pmsw_basic_revision(basic) == 0)
+		return "IA32_VMX_BASIC reports VMCS revision 0";
+	if (size == 0 || size > 4096)
+		return "IA32_VMX_BASIC reports a VMCS region size outside 1..4096";
+	/* Always 0 on processors that support Intel 64 (SDM A.1). */
+	if (basic & PMSW_BASIC_PA32)
+		return "IA32_VMX_BASIC limits VMX regions to 32-bit addresses";
+	if (pmsw_basic_memtype(basic) != PMSW_MEMTYPE_WB)
+		return "IA32_VMX_BASIC does not allow write-back VMCS memory";
+	return NULL;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMX capability decoding (Intel SDM Vol. 3D, Appendix A "VMX Capability
+ * Reporting Facility"). Pure logic: compiles in the module and in
+ * userspace.
+ */
+#ifndef PMSW_CAPS_H
+#define PMSW_CAPS_H
+
+#include "pure.h"
+#include <linux/pmswitch.h>
+
+/* Capability MSR indexes, SDM Vol. 4 and Appendix A. */
+#define PMSW_MSR_FEATURE_CONTROL	0x3a
+#define PMSW_MSR_VMX_BASIC		0x480
+#define PMSW_MSR_VMX_PINBASED_CTLS	0x481
+#define PMSW_MSR_VMX_PROCBASED_CTLS	0x482
+#define PMSW_MSR_VMX_EXIT_CTLS		0x483
+#define PMSW_MSR_VMX_ENTRY_CTLS		0x484
+#define PMSW_MSR_VMX_MISC		0x485
+#define PMSW_MSR_VMX_CR0_FIXED0		0x486
+#define PMSW_MSR_VMX_CR0_FIXED1		0x487
+#define PMSW_MSR_VMX_CR4_FIXED0		0x488
+#define PMSW_MSR_VMX_CR4_FIXED1		0x489
+#define PMSW_MSR_VMX_VMCS_ENUM		0x48a
+#define PMSW_MSR_VMX_PROCBASED_CTLS2	0x48b
+#define PMSW_MSR_VMX_EPT_VPID_CAP	0x48c
+#define PMSW_MSR_VMX_TRUE_PINBASED	0x48d
+#define PMSW_MSR_VMX_TRUE_PROCBASED	0x48e
+#define PMSW_MSR_VMX_TRUE_EXIT		0x48f
+#define PMSW_MSR_VMX_TRUE_ENTRY		0x490
+#define PMSW_MSR_VMX_VMFUNC		0x491
+
+/* IA32_FEATURE_CONTROL bits, SDM 24.7. */
+#define PMSW_FC_LOCKED			PMSW_BIT(0)
+#define PMSW_FC_VMX_INSIDE_SMX		PMSW_BIT(1)
+#define PMSW_FC_VMX_OUTSIDE_SMX		PMSW_BIT(2)
+
+/* IA32_VMX_BASIC layout, SDM A.1. */
+#define PMSW_BASIC_PA32			PMSW_BIT(48)
+#define PMSW_BASIC_TRUE_CTLS		PMSW_BIT(55)
+#define PMSW_MEMTYPE_WB			6
+
+static inline __u32 pmsw_basic_revision(__u64 basic)
+{
+	return (__u32)(basic & 0x7fffffff);
+}
+
+static inline __u32 pmsw_basic_vmcs_size(__u64 basic)
+{
+	return (__u32)((basic >> 32) & 0x1fff);
+}
+
+static inline __u32 pmsw_basic_memtype(__u64 basic)
+{
+	return (__u32)((basic >> 50) & 0xf);
+}
+
+/* Controls whose availability pmswitch decodes (SDM A.3.1-A.3.3). */
+#define PMSW_PIN_PREEMPTION_TIMER	PMSW_BIT(6)
+#define PMSW_PROC_USE_IO_BITMAPS	PMSW_BIT(25)
+#define PMSW_PROC_USE_MSR_BITMAPS	PMSW_BIT(28)
+#define PMSW_PROC_SECONDARY_CTLS	PMSW_BIT(31)
+#define PMSW_PROC2_EPT			PMSW_BIT(1)
+#define PMSW_PROC2_VPID			PMSW_BIT(5)
+#define PMSW_PROC2_UNRESTRICTED_GUEST	PMSW_BIT(7)
+#define PMSW_PROC2_VMFUNC		PMSW_BIT(13)
+#define PMSW_PROC2_SHADOW_VMCS		PMSW_BIT(14)
+#define PMSW_PROC2_EPT_VE		PMSW_BIT(18)
+
+/* IA32_VMX_EPT_VPID_CAP bits, SDM A.10. */
+#define PMSW_EPT_CAP_WALK4		PMSW_BIT(6)
+#define PMSW_EPT_CAP_WB			PMSW_BIT(14)
+
+/* IA32_VMX_VMFUNC bits, SDM A.11. */
+#define PMSW_VMFUNC_EPTP_SWITCHING	PMSW_BIT(0)
+
+/* CR0/CR4 bits the VMX fixed MSRs speak about, SDM 24.8. */
+#define PMSW_CR4_VMXE			PMSW_BIT(13)
+
+__u64 pmsw_decode_features(const struct pmsw_vmx_caps *caps);
+const char *pmsw_feature_name(unsigned int bit);
+int pmsw_adjust_ctls(__u32 required, __u32 optional, __u64 cap, __u32 *out);
+bool pmsw_cr_fixed_ok(__u64 val, __u64 fixed0, __u64 fixed1);
+const char *pmsw_vmx_basic_unusable(__u64 basic);
+
+#endif /* PMSW_CAPS_H */

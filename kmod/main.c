@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmswitch: atomic protected-mode switching on Intel VT-x.
+ *
+ * The misc device /dev/pmswitch and its ioctl dispatch. Each command is
+ * one handler; the ABI is in uapi/linux/pmswitch.h.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <linux/pmswitch.h>
+
+#include "abi.h"
+#include "probe.h"
+#include "vmx_cpu.h"
+
+/* State of one open file of /dev/pmswitch. */
+struct pmsw_file {
+	struct mutex lock;
+	bool holds_vmx;
+};
+
+/*
+ * Every refusal userspace can provoke leaves one line, rate-limited so a
+ * buggy caller cannot flood the log: 50 lines per 5 seconds lets a test
+ * suite see each of its refusals.
+ */
+static DEFINE_RATELIMIT_STATE(refuse_rs, 5 * HZ, 50);
+
+static int refuse(int err, const char *cmd, const char *why)
+{
+	if (__ratelimit(&refuse_rs))
+		pr_info("%s: %s (errno %d)\n", cmd, why, -err);
+	return err;
+}
+
+static int pmsw_open(struct inode *inode, struct file *file)
+{
+	struct pmsw_file *pf;
+
+	/* The device hands out VMX root operation: administrators only. */
+	if (!capable(CAP_SYS_ADMIN))
+		return refuse(-EPERM, "open", "CAP_SYS_ADMIN required");
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	mutex_init(&pf->lock);
+	file->private_data = pf;
+	return nonseekable_open(inode, file);
+}
+
+static int pmsw_release(struct inode *inode, struct file *file)
+{
+	struct pmsw_file *pf = file->private_data;
+
+	if (pf->holds_vmx)
+		pmsw_vmx_put();
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+	return 0;
+}
+
+static long pmsw_ioctl_info(void __user *uarg)
+{
+	struct pmsw_cpu_info *cpus = NULL;
+	struct pmsw_info info;
+	const char *why;
+	u32 nr;
+	int err;
+
+	if (copy_from_user(&info, uarg, sizeof(info)))
+		return refuse(-EFAULT, "INFO", "argument not readable");
+	err = pmsw_check_info(&info, &why);
+	if (err)
+		return refuse(err, "INFO", why);
+
+	nr = min_t(u32, info.nr_cpus, nr_cpu_ids);
+	if (nr) {
+		cpus = kvcalloc(nr, sizeof(*cpus), GFP_KERNEL);
+		if (!cpus)
+			return -ENOMEM;
+	}
+	pmsw_probe_all(&info, cpus, nr);
+	info.abi_version = PMSW_ABI_VERSION;
+	info.nr_cpu_ids = nr_cpu_ids;
+	info.nr_cpus = nr;
+
+	err = 0;
+	if (nr && copy_to_user(u64_to_user_ptr(info.cpus), cpus,
+			       array_size(nr, sizeof(*cpus))))
+		err = refuse(-EFAULT, "INFO", "cpus array not writable");
+	else if (copy_to_user(uarg, &info, sizeof(info)))
+		err = refuse(-EFAULT, "INFO", "argument not writable");
+	kvfree(cpus);
+	return err;
+}
+
+static long pmsw_ioctl_vmxon(struct pmsw_file *pf, unsigned long arg)
+{
+	const char *why;
+	int err;
+
+	err = pmsw_check_noarg(arg, &why);
+	if (err)
+		return refuse(err, "VMXON", why);
+
+	mutex_lock(&pf->lock);
+	if (!pf->holds_vmx) {
+		err = pmsw_vmx_get();
+		pf->holds_vmx = !err;
+	}
+	mutex_unlock(&pf->lock);
+	return err;
+}
+
+static long pmsw_ioctl_vmxoff(struct pmsw_file *pf, unsigned long arg)
+{
+	const char *why;
+	int err;
+
+	err = pmsw_check_noarg(arg, &why);
+	if (err)
+		return refuse(err, "VMXOFF", why);
+
+	mutex_lock(&pf->lock);
+	if (pf->holds_vmx) {
+		pmsw_vmx_put();
+		pf->holds_vmx = false;
+	}
+	mutex_unlock(&pf->lock);
+	return 0;
+}
+
+static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct pmsw_file *pf = file->private_data;
+
+	switch (cmd) {
+	case PMSW_IOC_INFO:
+		return pmsw_ioctl_info((void __user *)arg);
+	case PMSW_IOC_VMXON:
+		return pmsw_ioctl_vmxon(pf, arg);
+	case PMSW_IOC_VMXOFF:
+		return pmsw_ioctl_vmxoff(pf, arg);
+	default:
+		return refuse(-ENOTTY, "ioctl", "unknown command");
+	}
+}
+
+static const struct file_operations pmsw_fops = {
+	.owner		= THIS_MODULE,
+	.open		= pmsw_open,
+	.release	= pmsw_release,
+	.unlocked_ioctl	= pmsw_ioctl,
+	/* Every argument is built from __u32/__u64: same layout in compat. */
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice pmsw_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= PMSW_DEVICE_NAME,
+	.fops	= &pmsw_fops,
+	.mode	= 0600,
+};
+
+static int __init pmsw_init(void)
+{
+	int err;
+
+	err = pmsw_vmx_init();
+	if (err)
+		return err;
+	err = misc_register(&pmsw_misc);
+	if (err) {
+		pmsw_vmx_exit();
+		return err;
+	}
+	pr_info("ABI %d, /dev/%s ready%s\n", PMSW_ABI_VERSION, PMSW_DEVICE_NAME,
+		pmsw_this_cpu_has_vmx() ? "" :
+		"; this CPU has no VMX (CPUID.1:ECX.VMX = 0), VMXON will fail");
+	return 0;
+}
+
+static void __exit pmsw_exit(void)
+{
+	misc_deregister(&pmsw_misc);
+	pmsw_vmx_exit();
+}
+
+module_init(pmsw_init);
+module_exit(pmsw_exit);
+
+MODULE_DESCRIPTION("Atomic protected-mode switching on Intel VT-x");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1");

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Common ground for code that runs in the module and in userspace alike
+ * (capability decoding, request checks, later the VM-entry checks). Such
+ * files use only __u32/__u64, bool and the helpers below, include nothing
+ * else from the kernel, and are unit-tested on the host (tests/unit/).
+ */
+#ifndef PMSW_PURE_H
+#define PMSW_PURE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/stddef.h>
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#endif
+
+#define PMSW_BIT(n)		(1ULL << (n))
+
+/* Low and high halves of a VMX control capability MSR (SDM A.3). */
+static inline __u32 pmsw_allowed0(__u64 msr)
+{
+	return (__u32)msr;
+}
+
+static inline __u32 pmsw_allowed1(__u64 msr)
+{
+	return (__u32)(msr >> 32);
+}
+
+#endif /* PMSW_PURE_H */

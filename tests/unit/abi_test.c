@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host unit tests of the ioctl argument checks (kmod/abi.c). */
+#include "kselftest_harness.h"
+#include "abi.h"
+
+TEST(info_accepts_a_well_formed_request)
+{
+	struct pmsw_info info = { .size = sizeof(info), .nr_cpus = 4 };
+	const char *why = "unset";
+
+	EXPECT_EQ(0, pmsw_check_info(&info, &why));
+	EXPECT_EQ(NULL, why);
+}
+
+TEST(info_refuses_a_wrong_size)
+{
+	struct pmsw_info info = { .size = sizeof(info) + 8 };
+	const char *why = NULL;
+
+	EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
+	ASSERT_NE(NULL, why);
+	EXPECT_NE(NULL, strstr(why, "size"));
+	info.size = 0;
+	EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
+}
+
+TEST(info_refuses_unknown_flags)
+{
+	struct pmsw_info info = { .size = sizeof(info), .flags = 1U << 31 };
+	const char *why = NULL;
+
+	EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
+	EXPECT_NE(NULL, strstr(why, "flags"));
+}
+
+TEST(info_refuses_each_nonzero_reserved_field)
+{
+	const char *why = NULL;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		struct pmsw_info info = { .size = sizeof(info) };
+
+		info.reserved[i] = 1ULL << 63;
+		EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
+		EXPECT_NE(NULL, strstr(why, "reserved"));
+	}
+}
+
+TEST(commands_without_argument_insist_on_0)
+{
+	const char *why = "unset";
+
+	EXPECT_EQ(0, pmsw_check_noarg(0, &why));
+	EXPECT_EQ(NULL, why);
+	EXPECT_EQ(-EINVAL, pmsw_check_noarg(1, &why));
+	EXPECT_NE(NULL, why);
+}
+
+/* The layout promised by the uapi header: no implicit padding. */
+TEST(uapi_structs_have_no_implicit_padding)
+{
+	EXPECT_EQ(14 * 8, sizeof(struct pmsw_vmx_caps));
+	EXPECT_EQ(16, sizeof(struct pmsw_cpu_info));
+	EXPECT_EQ(6 * 4 + 2 * 8 + sizeof(struct pmsw_vmx_caps) + 4 * 8,
+		  sizeof(struct pmsw_info));
+	EXPECT_EQ(0, offsetof(struct pmsw_info, cpus) % 8);
+}
+
+TEST_HARNESS_MAIN

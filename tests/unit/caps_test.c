@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the capability decoding (kmod/caps.c), fed with the
+ * MSR values of the CPU models the test bed emulates and with crafted
+ * values that take each rule away.
+ */
+#include "kselftest_harness.h"
+#include "caps.h"
+
+/* Bochs 2.7, cpu model corei7_haswell_4770 (shared/testbed-notes.md). */
+static const struct pmsw_vmx_caps haswell = {
+	.basic		 = 0x00d810000000002bULL,
+	.pinbased_ctls	 = 0x0000007f00000016ULL,
+	.procbased_ctls	 = 0xf7f9fffe04006172ULL,
+	.exit_ctls	 = 0x007fffff00036dfbULL,
+	.entry_ctls	 = 0x0000ffff000011fbULL,
+	.procbased_ctls2 = 0x00047fff00000000ULL,
+	.ept_vpid_cap	 = 0x00000f0106334141ULL,
+	.vmfunc		 = 0x1,
+	.misc		 = 0x200401e0,
+	.cr0_fixed0	 = 0x80000021,
+	.cr0_fixed1	 = 0xffffffff,
+	.cr4_fixed0	 = 0x2000,
+	.cr4_fixed1	 = 0x1727ff,
+};
+
+TEST(haswell_reports_every_feature_it_has)
+{
+	EXPECT_EQ(PMSW_FEAT_ALL, pmsw_decode_features(&haswell));
+}
+
+TEST(secondary_controls_msr_is_ignored_without_control_31)
+{
+	struct pmsw_vmx_caps c = haswell;
+	__u64 f;
+
+	c.procbased_ctls &= ~(PMSW_PROC_SECONDARY_CTLS << 32);
+	f = pmsw_decode_features(&c);
+	EXPECT_EQ(0, f & PMSW_FEAT_SECONDARY_CTLS);
+	EXPECT_EQ(0, f & (PMSW_FEAT_EPT | PMSW_FEAT_VPID |
+			  PMSW_FEAT_UNRESTRICTED_GUEST | PMSW_FEAT_VMFUNC |
+			  PMSW_FEAT_SHADOW_VMCS | PMSW_FEAT_EPT_VE));
+	EXPECT_TRUE(f & PMSW_FEAT_PREEMPTION_TIMER);
+}
+
+TEST(ept_needs_a_4_level_walk_and_write_back_tables)
+{
+	struct pmsw_vmx_caps c = haswell;
+
+	c.ept_vpid_cap &= ~PMSW_EPT_CAP_WB;
+	EXPECT_EQ(0, pmsw_decode_features(&c) & PMSW_FEAT_EPT);
+	c = haswell;
+	c.ept_vpid_cap &= ~PMSW_EPT_CAP_WALK4;
+	EXPECT_EQ(0, pmsw_decode_features(&c) & PMSW_FEAT_EPT);
+}
+
+TEST(unrestricted_guest_ve_and_eptp_switching_need_ept)
+{
+	struct pmsw_vmx_caps c = haswell;
+	__u64 f;
+
+	c.procbased_ctls2 &= ~(PMSW_PROC2_EPT << 32);
+	f = pmsw_decode_features(&c);
+	EXPECT_EQ(0, f & (PMSW_FEAT_EPT | PMSW_FEAT_UNRESTRICTED_GUEST |
+			  PMSW_FEAT_EPT_VE | PMSW_FEAT_EPTP_SWITCHING));
+	/* VPID and VM functions themselves do not depend on EPT. */
+	EXPECT_TRUE(f & PMSW_FEAT_VPID);
+	EXPECT_TRUE(f & PMSW_FEAT_VMFUNC);
+}
+
+TEST(eptp_switching_needs_vm_function_0)
+{
+	struct pmsw_vmx_caps c = haswell;
+
+	c.vmfunc = 0;
+	EXPECT_EQ(0, pmsw_decode_features(&c) & PMSW_FEAT_EPTP_SWITCHING);
+	EXPECT_TRUE(pmsw_decode_features(&c) & PMSW_FEAT_VMFUNC);
+}
+
+TEST(no_true_controls_without_basic_bit_55)
+{
+	struct pmsw_vmx_caps c = haswell;
+
+	c.basic &= ~PMSW_BASIC_TRUE_CTLS;
+	EXPECT_EQ(0, pmsw_decode_features(&c) & PMSW_FEAT_TRUE_CTLS);
+}
+
+TEST(all_zero_capabilities_decode_to_nothing)
+{
+	struct pmsw_vmx_caps c = { 0 };
+
+	EXPECT_EQ(0, pmsw_decode_features(&c));
+}
+
+TEST(every_feature_bit_has_a_name)
+{
+	unsigned int bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		if (PMSW_FEAT_ALL & (1ULL << bit)) {
+			EXPECT_NE(NULL, pmsw_feature_name(bit));
+		} else {
+			EXPECT_EQ(NULL, pmsw_feature_name(bit));
+		}
+	}
+	EXPECT_STREQ("ept", pmsw_feature_name(2));
+}
+
+TEST(adjust_ctls_forces_default1_and_drops_unsupported_optional)
+{
+	/* allowed-0: bits 1,2 must be 1; allowed-1: bits 1,2,4,6 may be 1. */
+	__u64 cap = (0x56ULL << 32) | 0x06;
+	__u32 out = 0;
+
+	ASSERT_EQ(0, pmsw_adjust_ctls(0x10, 0x01 | 0x40, cap, &out));
+	EXPECT_EQ(0x56, out);
+	ASSERT_EQ(0, pmsw_adjust_ctls(0, 0, cap, &out));
+	EXPECT_EQ(0x06, out);
+}
+
+TEST(adjust_ctls_fails_when_a_required_control_cannot_be_1)
+{
+	__u64 cap = (0x56ULL << 32) | 0x06;
+	__u32 out = 0xdead;
+
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_adjust_ctls(0x08, 0, cap, &out));
+	EXPECT_EQ(0xdead, out);
+}
+
+TEST(cr_fixed_bits)
+{
+	/* Linux's usual CR0: PE, MP, ET, NE, WP, AM, PG. */
+	EXPECT_TRUE(pmsw_cr_fixed_ok(0x80050033, haswell.cr0_fixed0,
+				     haswell.cr0_fixed1));
+	/* PG clear violates FIXED0. */
+	EXPECT_FALSE(pmsw_cr_fixed_ok(0x00050033, haswell.cr0_fixed0,
+				      haswell.cr0_fixed1));
+	/* CR4 without VMXE violates FIXED0, with LA57 (bit 12) FIXED1. */
+	EXPECT_TRUE(pmsw_cr_fixed_ok((0x3606f0 & 0x1727ff) | 0x2000,
+				     haswell.cr4_fixed0, haswell.cr4_fixed1));
+	EXPECT_FALSE(pmsw_cr_fixed_ok(0x6f0, haswell.cr4_fixed0,
+				      haswell.cr4_fixed1));
+	EXPECT_FALSE(pmsw_cr_fixed_ok(0x26f0 | (1 << 12), haswell.cr4_fixed0,
+				      haswell.cr4_fixed1));
+}
+
+TEST(vmx_basic_usability)
+{
+	EXPECT_EQ(NULL, pmsw_vmx_basic_unusable(haswell.basic));
+	EXPECT_NE(NULL, pmsw_vmx_basic_unusable(haswell.basic & ~0x7fffffffULL));
+	EXPECT_NE(NULL, pmsw_vmx_basic_unusable(haswell.basic | PMSW_BASIC_PA32));
+	/* Region size 0 and 8 KiB. */
+	EXPECT_NE(NULL, pmsw_vmx_basic_unusable(haswell.basic & ~(0x1fffULL << 32)));
+	EXPECT_NE(NULL, pmsw_vmx_basic_unusable((haswell.basic & ~(0x1fffULL << 32)) |
+						 (0x2000ULL << 32)));
+	/* Uncacheable (0) VMCS memory type. */
+	EXPECT_NE(NULL, pmsw_vmx_basic_unusable(haswell.basic & ~(0xfULL << 50)));
+	EXPECT_EQ(0x2b, pmsw_basic_revision(haswell.basic));
+	EXPECT_EQ(4096, pmsw_basic_vmcs_size(haswell.basic));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,27 @@
+# lib.sh: helpers sourced by the testbed scripts (not run on its own).
+# shellcheck shell=bash
+
+# Where the testbed keeps its build outputs (build/ is not versioned).
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TESTBED_OUT=$(cd "$TESTBED_DIR/../.." && pwd)/build/testbed
+
+# need_pkgs PKG...: install the Debian packages that are missing.  The
+# scripts run as root on fresh Debian 12 machines (CI, new developers), so
+# nothing may be assumed installed.  `apt-get update` only runs when the
+# first install attempt fails (no or stale package lists).  Progress goes to
+# stderr so callers' stdout stays clean.
+need_pkgs() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
+            missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    echo "testbed: installing ${missing[*]}" >&2
+    {
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+            { apt-get update -q &&
+              DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+    } >&2
+}
