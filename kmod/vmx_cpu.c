@@ -269,8 +269,11 @@ static int vmx_reboot(struct notifier_block *nb, unsigned long code,
 	cpus_read_lock();
 	mutex_lock(&vmx_lock);
 	vmx_shutdown = true;
-	if (vmx_users)
+	if (vmx_users) {
 		on_each_cpu(vmx_disable_ipi, NULL, 1);
+		pr_info("reboot: left VMX operation on every CPU (%u users)\n",
+			vmx_users);
+	}
 	mutex_unlock(&vmx_lock);
 	cpus_read_unlock();
 	return NOTIFY_OK;

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test job, run by /init inside the emulated machine (tools/run-tests).
+# Each kselftest binary prints TAP and is followed by "PMSW-SUITE <name>
+# <exit status>"; checks made here print "PMSW-CHECK ok|fail <what>".
+# Environment from run-vm: PMSW_EMU (bochs|qemu), PMSW_KLINE, PMSW_CPUS.
+
+check() {
+	name=$1
+	shift
+	if "$@"; then
+		echo "PMSW-CHECK ok $name"
+	else
+		echo "PMSW-CHECK fail $name"
+	fi
+}
+
+suite() {
+	name=$1
+	shift
+	"$@"
+	echo "PMSW-SUITE $name $?"
+}
+
+export PMSW_EXPECT_CPUS="$PMSW_CPUS" PMSW_KVM_DIR=/lib/pmswitch-kvm
+case "$PMSW_EMU" in
+bochs)
+	# What Bochs' corei7_haswell_4770 offers (shared/testbed-notes.md).
+	export PMSW_EXPECT_VMX=1
+	export PMSW_EXPECT_FEATURES=true_ctls,secondary_ctls,ept,vpid,unrestricted_guest,vmfunc,eptp_switching,ept_ve,shadow_vmcs,preemption_timer,msr_bitmaps,io_bitmaps,vmcs_wb
+	;;
+qemu)
+	export PMSW_EXPECT_VMX=0
+	;;
+esac
+
+check "insmod pmswitch.ko" insmod ./pmswitch.ko
+check "/dev/pmswitch exists" test -c /dev/pmswitch
+suite pmswitch_test ./pmswitch_test
+check "cli: pmswitch info" ./pmswitch info
+check "cli: pmswitch --json info" \
+	sh -c './pmswitch --json info | grep -q "\"abi_version\": 1,"'
+check "cli: unknown command exits 2" \
+	sh -c './pmswitch frobnicate 2>/dev/null; test $? -eq 2'
+suite kvm_conflict_test ./kvm_conflict_test
+check "rmmod pmswitch" rmmod pmswitch
+check "insmod pmswitch.ko again" insmod ./pmswitch.ko
+
+# Power off with VMX still held: the reboot notifier must leave VMX
+# operation on every CPU; run-tests looks for its log line.
+if grep -qw vmx /proc/cpuinfo; then
+	echo 7 >/proc/sys/kernel/printk
+	./pmswitch vmx hold >/dev/null &
+	sleep 1
+	echo "PMSW-HOLDING-VMX"
+fi
+exit 0

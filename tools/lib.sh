@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for tools/run-demo and tools/run-tests (sourced, not run).
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=testbed/lib.sh
+. "$TOP/tools/testbed/lib.sh"
+
+# install_deps: everything the build and the test bed need on Debian 12.
+install_deps() {
+	need_pkgs build-essential make gcc libc6-dev bc python3 \
+		linux-headers-amd64 linux-headers-6.12-amd64 linux-source \
+		busybox-static cpio xz-utils
+}
+
+# make_payload LINE JOB DIR: the module built for LINE, the static CLI and
+# selftests, and JOB (a script in tools/jobs/) as DIR/job.sh.
+make_payload() {
+	local line=$1 job=$2 dir=$3 ko
+	ko=$("$TOP/tools/build/build-module" "$line")
+	make -C "$TOP" -s tools selftests >&2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$ko" "$TOP/build/pmswitch" "$TOP"/build/selftests/* "$dir/"
+	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
+}

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmswitch: command-line front end of /dev/pmswitch.
+ *
+ *   pmswitch [--json] info          capabilities and per-CPU VMX state
+ *   pmswitch [--json] vmx status    per-CPU VMX state only
+ *   pmswitch [--json] vmx cycle     VMXON on every CPU, show, VMXOFF, show
+ *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
+ *
+ * Exit status: 0 success, 1 the operation failed, 2 usage error.
+ * With --json every result, and every error as {"error": ...}, is one
+ * JSON object on stdout (schema in Documentation/cli.rst).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/pmswitch.h>
+
+#include "caps.h"
+
+#define DEV_PATH	"/dev/" PMSW_DEVICE_NAME
+#define MAX_CPUS	1024
+
+enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
+
+static bool json;
+
+struct snapshot {
+	struct pmsw_info info;
+	struct pmsw_cpu_info cpus[MAX_CPUS];
+};
+
+/* One error line, or {"error": ...} in JSON mode. */
+static int __attribute__((format(printf, 2, 3)))
+fail(int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!json) {
+		fprintf(stderr, "pmswitch: %s\n", msg);
+		return status;
+	}
+	fputs("{\"error\": \"", stdout);
+	for (p = msg; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			putchar('\\');
+		putchar(*p);
+	}
+	fputs("\"}\n", stdout);
+	return status;
+}
+
+static int open_dev(int *fd)
+{
+	*fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	switch (errno) {
+	case ENOENT:
+		return fail(EXIT_FAIL, "%s: no such device: is pmswitch.ko loaded?",
+			    DEV_PATH);
+	case EACCES:
+	case EPERM:
+		return fail(EXIT_FAIL, "%s: permission denied: needs root (CAP_SYS_ADMIN)",
+			    DEV_PATH);
+	default:
+		return fail(EXIT_FAIL, "%s: %s", DEV_PATH, strerror(errno));
+	}
+}
+
+static int get_info(int fd, struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->info.size = sizeof(s->info);
+	s->info.nr_cpus = MAX_CPUS;
+	s->info.cpus = (__u64)(unsigned long)s->cpus;
+	if (ioctl(fd, PMSW_IOC_INFO, &s->info))
+		return fail(EXIT_FAIL, "PMSW_IOC_INFO: %s", strerror(errno));
+	return 0;
+}
+
+static const char *vmxon_error(int err)
+{
+	switch (err) {
+	case ENODEV:
+		return "a CPU has no VMX (CPUID.1:ECX.VMX = 0)";
+	case EBUSY:
+		return "another hypervisor (e.g. kvm_intel) holds VMX on a CPU";
+	case EOPNOTSUPP:
+		return "VT-x is disabled by firmware or unusable (see dmesg)";
+	case ESHUTDOWN:
+		return "the system is shutting down";
+	default:
+		return strerror(err);
+	}
+}
+
+static const struct {
+	__u32 flag;
+	const char *name;
+} cpu_flags[] = {
+	{ PMSW_CPU_ONLINE, "online" },
+	{ PMSW_CPU_VMX, "vmx" },
+	{ PMSW_CPU_FC_LOCKED, "fc_locked" },
+	{ PMSW_CPU_FC_VMX_SMX, "fc_vmx_in_smx" },
+	{ PMSW_CPU_FC_VMX, "fc_vmx" },
+	{ PMSW_CPU_VMX_ON, "vmx_on" },
+	{ PMSW_CPU_CR4_VMXE, "cr4_vmxe" },
+	{ PMSW_CPU_CAPS_DIFFER, "caps_differ" },
+};
+
+/* What a CPU's VMX state means, in words. */
+static const char *cpu_state(__u32 f)
+{
+	if (!(f & PMSW_CPU_ONLINE))
+		return "offline";
+	if (!(f & PMSW_CPU_VMX))
+		return "no VMX";
+	if (!(f & PMSW_CPU_FC_LOCKED) || !(f & PMSW_CPU_FC_VMX))
+		return "VMX disabled by firmware";
+	if (f & PMSW_CPU_VMX_ON)
+		return "VMX on (pmswitch)";
+	if (f & PMSW_CPU_CR4_VMXE)
+		return "VMX held by another hypervisor";
+	return "VMX off";
+}
+
+static void print_cpus_text(const struct snapshot *s)
+{
+	__u32 i;
+
+	printf("vmx users:    %u\n", s->info.vmx_users);
+	for (i = 0; i < s->info.nr_cpus; i++) {
+		const struct pmsw_cpu_info *c = &s->cpus[i];
+
+		if (!(c->flags & PMSW_CPU_ONLINE))
+			continue;
+		printf("cpu%-3u        %-32s IA32_FEATURE_CONTROL=%#llx%s\n",
+		       c->cpu, cpu_state(c->flags),
+		       (unsigned long long)c->feature_control,
+		       c->flags & PMSW_CPU_CAPS_DIFFER ? " (caps differ)" : "");
+	}
+}
+
+static void print_cpus_json(const struct snapshot *s)
+{
+	__u32 i, j;
+	bool first = true;
+
+	printf("\"vmx_users\": %u, \"cpus\": [", s->info.vmx_users);
+	for (i = 0; i < s->info.nr_cpus; i++) {
+		const struct pmsw_cpu_info *c = &s->cpus[i];
+		bool ffirst = true;
+
+		if (!(c->flags & PMSW_CPU_ONLINE))
+			continue;
+		printf("%s{\"cpu\": %u, \"state\": \"%s\", \"feature_control\": %llu, \"flags\": [",
+		       first ? "" : ", ", c->cpu, cpu_state(c->flags),
+		       (unsigned long long)c->feature_control);
+		for (j = 0; j < sizeof(cpu_flags) / sizeof(cpu_flags[0]); j++) {
+			if (!(c->flags & cpu_flags[j].flag))
+				continue;
+			printf("%s\"%s\"", ffirst ? "" : ", ", cpu_flags[j].name);
+			ffirst = false;
+		}
+		printf("]}");
+		first = false;
+	}
+	printf("]");
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} cap_fields[] = {
+#define CAP(f) { #f, offsetof(struct pmsw_vmx_caps, f) }
+	CAP(basic), CAP(pinbased_ctls), CAP(procbased_ctls), CAP(exit_ctls),
+	CAP(entry_ctls), CAP(procbased_ctls2), CAP(ept_vpid_cap), CAP(vmfunc),
+	CAP(misc), CAP(cr0_fixed0), CAP(cr0_fixed1), CAP(cr4_fixed0),
+	CAP(cr4_fixed1), CAP(vmcs_enum),
+#undef CAP
+};
+
+static __u64 cap_value(const struct pmsw_vmx_caps *c, unsigned int i)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)c + cap_fields[i].off, sizeof(v));
+	return v;
+}
+
+static void print_info_text(const struct snapshot *s)
+{
+	const struct pmsw_vmx_caps *c = &s->info.caps;
+	unsigned int i;
+
+	printf("abi version:  %u\n", s->info.abi_version);
+	printf("cpu ids:      %u\n", s->info.nr_cpu_ids);
+	if (!c->basic) {
+		printf("vmx:          not available\n");
+	} else {
+		printf("vmcs:         revision %#x, %u bytes\n",
+		       pmsw_basic_revision(c->basic),
+		       pmsw_basic_vmcs_size(c->basic));
+		printf("features:    ");
+		for (i = 0; pmsw_feature_name(i); i++)
+			if (s->info.features & (1ULL << i))
+				printf(" %s", pmsw_feature_name(i));
+		printf("\n");
+		for (i = 0; i < sizeof(cap_fields) / sizeof(cap_fields[0]); i++)
+			printf("  %-16s %#018llx\n", cap_fields[i].name,
+			       (unsigned long long)cap_value(c, i));
+	}
+	print_cpus_text(s);
+}
+
+static void print_info_json(const struct snapshot *s)
+{
+	const struct pmsw_vmx_caps *c = &s->info.caps;
+	unsigned int i;
+	bool first = true;
+
+	printf("{\"abi_version\": %u, \"nr_cpu_ids\": %u, \"features\": [",
+	       s->info.abi_version, s->info.nr_cpu_ids);
+	for (i = 0; pmsw_feature_name(i); i++) {
+		if (!(s->info.features & (1ULL << i)))
+			continue;
+		printf("%s\"%s\"", first ? "" : ", ", pmsw_feature_name(i));
+		first = false;
+	}
+	printf("], \"caps\": {");
+	for (i = 0; i < sizeof(cap_fields) / sizeof(cap_fields[0]); i++)
+		printf("%s\"%s\": %llu", i ? ", " : "", cap_fields[i].name,
+		       (unsigned long long)cap_value(c, i));
+	printf("}, ");
+	print_cpus_json(s);
+	printf("}\n");
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct snapshot *s;
+	int fd, ret;
+
+	(void)argv;
+	if (argc > 1)
+		return fail(EXIT_USAGE, "info: unexpected argument '%s'", argv[1]);
+	ret = open_dev(&fd);
+	if (ret)
+		return ret;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return fail(EXIT_FAIL, "out of memory");
+	ret = get_info(fd, s);
+	if (!ret) {
+		if (json)
+			print_info_json(s);
+		else
+			print_info_text(s);
+	}
+	free(s);
+	close(fd);
+	return ret;
+}
+
+static int show_state(int fd, const char *label, bool *first)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	int ret;
+
+	if (!s)
+		return fail(EXIT_FAIL, "out of memory");
+	ret = get_info(fd, s);
+	if (!ret && json) {
+		printf("%s\"%s\": {", *first ? "{" : ", ", label);
+		print_cpus_json(s);
+		printf("}");
+		*first = false;
+	} else if (!ret) {
+		printf("[%s]\n", label);
+		print_cpus_text(s);
+	}
+	free(s);
+	return ret;
+}
+
+/*
+ * Hold a VMX reference until killed or for @seconds: the reference is the
+ * open file, so it goes away with this process however it ends.
+ */
+static int vmx_hold(int fd, const char *seconds, bool *first)
+{
+	char *end;
+	long secs = -1;
+	int ret;
+
+	if (seconds) {
+		secs = strtol(seconds, &end, 10);
+		if (*end || secs < 0)
+			return fail(EXIT_USAGE, "vmx hold: SECONDS must be a number >= 0, not '%s'",
+				    seconds);
+	}
+	if (ioctl(fd, PMSW_IOC_VMXON, 0))
+		return fail(EXIT_FAIL, "VMXON: %s", vmxon_error(errno));
+	ret = show_state(fd, "holding VMX", first);
+	if (json && !*first)
+		printf("}\n");
+	*first = true;
+	fflush(stdout);
+	if (secs < 0)
+		for (;;)
+			pause();
+	while (secs > 0)
+		secs = sleep(secs);
+	return ret;
+}
+
+static int cmd_vmx(int argc, char **argv)
+{
+	bool first = true;
+	int fd, ret;
+
+	if (argc < 2 || (strcmp(argv[1], "status") && strcmp(argv[1], "cycle") &&
+			 strcmp(argv[1], "hold")) ||
+	    argc > (strcmp(argv[1], "hold") ? 2 : 3))
+		return fail(EXIT_USAGE, "usage: pmswitch vmx status|cycle|hold [SECONDS]");
+	ret = open_dev(&fd);
+	if (ret)
+		return ret;
+
+	if (!strcmp(argv[1], "status")) {
+		ret = show_state(fd, "status", &first);
+		goto out;
+	}
+	if (!strcmp(argv[1], "hold")) {
+		ret = vmx_hold(fd, argc == 3 ? argv[2] : NULL, &first);
+		goto out;
+	}
+
+	/* cycle: the reference lives as long as this file stays open. */
+	if (ioctl(fd, PMSW_IOC_VMXON, 0)) {
+		ret = fail(EXIT_FAIL, "VMXON: %s", vmxon_error(errno));
+		goto out;
+	}
+	ret = show_state(fd, "after VMXON", &first);
+	if (ioctl(fd, PMSW_IOC_VMXOFF, 0) && !ret)
+		ret = fail(EXIT_FAIL, "VMXOFF: %s", strerror(errno));
+	if (!ret)
+		ret = show_state(fd, "after VMXOFF", &first);
+out:
+	if (json && !first)
+		printf("}\n");
+	close(fd);
+	return ret;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *help;
+} commands[] = {
+	{ "info", cmd_info, "", "VMX capabilities and the VMX state of every CPU" },
+	{ "vmx", cmd_vmx, "status",
+	  "the VMX state of every CPU" },
+	{ "vmx", cmd_vmx, "cycle",
+	  "turn VMX on on every CPU, show, turn it off, show" },
+	{ "vmx", cmd_vmx, "hold [SECS]",
+	  "keep VMX on every CPU until killed (or for SECS seconds)" },
+	{ "help", cmd_help, "", "this text" },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int cmd_help(int argc, char **argv)
+{
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	printf("usage: pmswitch [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < NR_COMMANDS; i++)
+		printf("  %-4s %-12s %s\n", commands[i].name, commands[i].args,
+		       commands[i].help);
+	printf("\noptions:\n  -j, --json     one JSON object on stdout\n"
+	       "  -h, --help     this text\n  -V, --version  versions\n"
+	       "\nexit status: 0 success, 1 operation failed, 2 usage error\n");
+	return EXIT_OK;
+}
+
+/* Exact name, or a prefix that names one command only. */
+static const struct command *find_command(const char *name)
+{
+	const struct command *found = NULL;
+	unsigned int i;
+
+	for (i = 0; i < NR_COMMANDS; i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+		if (!strncmp(commands[i].name, name, strlen(name))) {
+			/* Several help lines of one command are one match. */
+			if (found && found->fn != commands[i].fn)
+				return NULL;
+			found = &commands[i];
+		}
+	}
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			return cmd_help(0, NULL);
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("pmswitch ABI %d\n", PMSW_ABI_VERSION);
+			return EXIT_OK;
+		} else {
+			return fail(EXIT_USAGE, "unknown option '%s' (see --help)",
+				    argv[i]);
+		}
+	}
+	if (i == argc)
+		return fail(EXIT_USAGE, "no command given (see --help)");
+	cmd = find_command(argv[i]);
+	if (!cmd)
+		return fail(EXIT_USAGE, "unknown or ambiguous command '%s' (see --help)",
+			    argv[i]);
+	return cmd->fn(argc - i, argv + i);
+}
