@@ -78,6 +78,18 @@ static inline __u32 pmsw_basic_memtype(__u64 basic)
 /* CR0/CR4 bits the VMX fixed MSRs speak about, SDM 24.8. */
 #define PMSW_CR4_VMXE			PMSW_BIT(13)
 
+/* What VMXON depends on, as read on one CPU (see pmsw_vmxon_check()). */
+struct pmsw_vmxon_env {
+	bool vmx;		/* CPUID.1:ECX.VMX */
+	bool cr4_vmxe;		/* CR4.VMXE already set */
+	bool fc_readable;	/* IA32_FEATURE_CONTROL could be read */
+	__u64 feature_control;
+	__u64 cr0;
+	__u64 cr4;		/* current CR4; VMXE is added by the check */
+	const struct pmsw_vmx_caps *caps;
+};
+
+int pmsw_vmxon_check(const struct pmsw_vmxon_env *env, const char **why);
 __u64 pmsw_decode_features(const struct pmsw_vmx_caps *caps);
 const char *pmsw_feature_name(unsigned int bit);
 int pmsw_adjust_ctls(__u32 required, __u32 optional, __u64 cap, __u32 *out);

@@ -65,46 +65,35 @@ static int refuse(struct vmx_cpu *v, int err, const char *why)
 }
 
 /*
- * Check the preconditions of VMXON (SDM 24.7, 24.8 and the VMXON
- * instruction reference) so that a refusal says which one failed, then
- * enter VMX operation. Runs on the CPU itself with interrupts off.
+ * Enter VMX operation on this CPU, interrupts off. The preconditions are
+ * checked by pmsw_vmxon_check() (pure, unit-tested) from what this CPU
+ * reports, so that a refusal says which one failed.
  */
 static int vmx_cpu_enable(struct vmx_cpu *v)
 {
-	struct pmsw_vmx_caps caps;
+	struct pmsw_vmx_caps caps = { 0 };
+	struct pmsw_vmxon_env env = { .caps = &caps };
 	const char *why;
-	u64 fc;
 	int ret;
 
 	if (v->on)
 		return 0;
-	if (!pmsw_this_cpu_has_vmx())
-		return refuse(v, -ENODEV, "no VMX on this CPU (CPUID.1:ECX.VMX = 0)");
+	env.vmx = pmsw_this_cpu_has_vmx();
+	env.cr4_vmxe = cr4_read_shadow() & X86_CR4_VMXE;
+	env.fc_readable = !rdmsrl_safe(PMSW_MSR_FEATURE_CONTROL,
+				       &env.feature_control);
+	env.cr0 = read_cr0();
+	env.cr4 = __read_cr4();
+	if (env.vmx)
+		pmsw_read_caps(&caps);
+
+	ret = pmsw_vmxon_check(&env, &why);
+	if (ret)
+		return refuse(v, ret, why);
 	if (smp_processor_id() == READ_ONCE(fail_vmxon_on_cpu))
 		return refuse(v, -EBUSY, "VMX in use (injected by fail_vmxon_on_cpu)");
-	/*
-	 * CR4.VMXE set by someone else means another hypervisor (kvm_intel)
-	 * is in VMX operation here; VMXON would VMfail and sharing the CPU
-	 * would corrupt its state. KVM makes the same check against us.
-	 */
-	if (cr4_read_shadow() & X86_CR4_VMXE)
-		return refuse(v, -EBUSY, "CR4.VMXE already set: another hypervisor (e.g. kvm_intel) holds VMX");
-	if (rdmsrl_safe(PMSW_MSR_FEATURE_CONTROL, &fc) || !(fc & PMSW_FC_LOCKED))
-		return refuse(v, -EOPNOTSUPP, "IA32_FEATURE_CONTROL is not locked, VMXON would #GP (SDM 24.7)");
-	if (!(fc & PMSW_FC_VMX_OUTSIDE_SMX))
-		return refuse(v, -EOPNOTSUPP, "VT-x disabled by firmware (IA32_FEATURE_CONTROL locked, VMX outside SMX off)");
 	if (!v->vmxon_region)
 		return refuse(v, -ENOMEM, "no VMXON region for this CPU");
-
-	pmsw_read_caps(&caps);
-	why = pmsw_vmx_basic_unusable(caps.basic);
-	if (why)
-		return refuse(v, -EOPNOTSUPP, why);
-	if (!pmsw_cr_fixed_ok(read_cr0(), caps.cr0_fixed0, caps.cr0_fixed1))
-		return refuse(v, -EOPNOTSUPP, "CR0 violates IA32_VMX_CR0_FIXED0/1 (SDM 24.8)");
-	if (!pmsw_cr_fixed_ok(__read_cr4() | X86_CR4_VMXE, caps.cr4_fixed0,
-			      caps.cr4_fixed1))
-		return refuse(v, -EOPNOTSUPP, "CR4 violates IA32_VMX_CR4_FIXED0/1 (SDM 24.8)");
 
 	/* Revision identifier in bits 30:0, bit 31 clear (SDM 25.11.5). */
 	*(u32 *)page_address(v->vmxon_region) = pmsw_basic_revision(caps.basic);

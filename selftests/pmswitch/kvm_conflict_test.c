@@ -105,9 +105,13 @@ TEST_F(kvm, kvm_cannot_take_vmx_from_pmswitch)
 		EXPECT_EQ(EBUSY, errno);
 		close(kvm);
 	} else {
-		/* 6.12: kvm_intel takes VMX at load and refuses to load. */
+		/*
+		 * 6.12: kvm_intel takes VMX at load and refuses to load;
+		 * kvm_init() reports a CPU that failed to enable
+		 * virtualization as EIO.
+		 */
 		TH_LOG("kvm-intel.ko refused to load: %s", strerror(err));
-		EXPECT_EQ(EBUSY, err);
+		EXPECT_TRUE(err == EBUSY || err == EIO);
 	}
 
 	/* pmswitch still holds every CPU. */

@@ -159,4 +159,97 @@ TEST(vmx_basic_usability)
 	EXPECT_EQ(4096, pmsw_basic_vmcs_size(haswell.basic));
 }
 
+/* A CPU as Linux runs it under Bochs: VMXON may go ahead. */
+static struct pmsw_vmxon_env ready_env(void)
+{
+	struct pmsw_vmxon_env env = {
+		.vmx = true,
+		.fc_readable = true,
+		.feature_control = PMSW_FC_LOCKED | PMSW_FC_VMX_OUTSIDE_SMX,
+		.cr0 = 0x80050033,
+		.cr4 = 0x3606f0 & 0x1727ff,
+		.caps = &haswell,
+	};
+	return env;
+}
+
+TEST(vmxon_allowed_on_a_ready_cpu)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why = "unset";
+
+	EXPECT_EQ(0, pmsw_vmxon_check(&env, &why));
+	EXPECT_EQ(NULL, why);
+}
+
+TEST(vmxon_refused_enodev_without_vmx)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	env.vmx = false;
+	EXPECT_EQ(-ENODEV, pmsw_vmxon_check(&env, &why));
+	EXPECT_STREQ("no VMX on this CPU (CPUID.1:ECX.VMX = 0)", why);
+}
+
+TEST(vmxon_refused_ebusy_when_another_hypervisor_set_cr4_vmxe)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	env.cr4_vmxe = true;
+	EXPECT_EQ(-EBUSY, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "another hypervisor"));
+}
+
+TEST(vmxon_refused_when_feature_control_is_unlocked)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	env.feature_control = PMSW_FC_VMX_OUTSIDE_SMX;
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "not locked"));
+	env = ready_env();
+	env.fc_readable = false;
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+}
+
+TEST(vmxon_refused_when_firmware_locked_vmx_off)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	/* Locked, VMX allowed only inside SMX. */
+	env.feature_control = PMSW_FC_LOCKED | PMSW_FC_VMX_INSIDE_SMX;
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "VT-x disabled by firmware"));
+}
+
+TEST(vmxon_refused_when_vmx_basic_is_unusable)
+{
+	struct pmsw_vmx_caps c = haswell;
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	c.basic &= ~(0xfULL << 50);
+	env.caps = &c;
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "write-back"));
+}
+
+TEST(vmxon_refused_when_cr0_or_cr4_violate_fixed_bits)
+{
+	struct pmsw_vmxon_env env = ready_env();
+	const char *why;
+
+	env.cr0 &= ~1ULL;	/* PE */
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "CR0"));
+	env = ready_env();
+	env.cr4 |= 1ULL << 12;	/* LA57, not in Haswell's FIXED1 */
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
+	EXPECT_NE(NULL, strstr(why, "CR4"));
+}
+
 TEST_HARNESS_MAIN
