@@ -26,7 +26,7 @@ int pmsw_check_info(const struct pmsw_info *info, const char **why)
 		*why = "struct pmsw_info: unknown flags";
 		return -EINVAL;
 	}
-	if (!all_zero(info->reserved, sizeof(info->reserved) / sizeof(__u64))) {
+	if (!all_zero(info->reserved, PMSW_ARRAY_SIZE(info->reserved))) {
 		*why = "struct pmsw_info: reserved fields must be 0";
 		return -EINVAL;
 	}

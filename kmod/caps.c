@@ -76,7 +76,7 @@ __u64 pmsw_decode_features(const struct pmsw_vmx_caps *c)
 /* Name of PMSW_FEAT_* bit @bit, or NULL for a bit this ABI lacks. */
 const char *pmsw_feature_name(unsigned int bit)
 {
-	if (bit >= sizeof(feature_names) / sizeof(feature_names[0]))
+	if (bit >= PMSW_ARRAY_SIZE(feature_names))
 		return NULL;
 	return feature_names[bit];
 }

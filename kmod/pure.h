@@ -20,6 +20,7 @@
 #endif
 
 #define PMSW_BIT(n)		(1ULL << (n))
+#define PMSW_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Low and high halves of a VMX control capability MSR (SDM A.3). */
 static inline __u32 pmsw_allowed0(__u64 msr)
