@@ -59,8 +59,9 @@ def flat_image(elf):
     """Lay the ELF64 PT_LOAD segments out by p_paddr.
 
     Returns (base physical address, entry, image bytes, memory size)."""
-    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
-        sys.exit("mkfastboot: payload is not a little-endian ELF64 file")
+    if (elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1
+            or struct.unpack_from("<H", elf, 0x12)[0] != 62):
+        sys.exit("mkfastboot: payload is not an x86_64 ELF64 file")
     entry, phoff = struct.unpack_from("<QQ", elf, 0x18)
     phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
     loads = []
@@ -110,11 +111,12 @@ def main():
     # keep the file part 4-byte aligned for `rep movsl`.
     copy_len = len(image.rstrip(b"\0"))
     copy_len = (copy_len + PAGE - 1) // PAGE * PAGE
-    copy_len = min(copy_len, memsz)
+    copy_len = min(copy_len, (memsz + 3) // 4 * 4)
     page_tables = (base + memsz + PAGE - 1) // PAGE * PAGE
     kernel_end = page_tables + 6 * PAGE
 
-    symbols = dict(COPY_LEN=copy_len, DEST=base, ZERO_LEN=memsz - copy_len,
+    zero_len = (max(memsz - copy_len, 0) + 3) // 4 * 4  # zeroed by dwords
+    symbols = dict(COPY_LEN=copy_len, DEST=base, ZERO_LEN=zero_len,
                    PT=page_tables, ENTRY=entry, FLAT_OFF=1 << 20)
     # Assemble twice: first to learn the stub's size (with a FLAT_OFF large
     # enough to get the same 32-bit encodings), then with the real offset.
