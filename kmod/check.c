@@ -1,0 +1,1062 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Software VM-entry checks: the rules of Intel SDM Vol. 3C 27.3.1 "Checks
+ * on the Guest State Area" as they apply to the guest state pmswitch
+ * writes from a context. Of 27.2 "Checks on VMX Controls" nothing is left
+ * to a context: the exception bitmap and the CR0/CR4 guest/host masks may
+ * hold any value, and the one control it decides, "IA-32e mode guest", is
+ * checked against EFER.LMA as 27.3.1.1 asks (rule 114).
+ *
+ * What the monitor always does, and what the rules therefore take as
+ * given: "enable EPT" = 1, "unrestricted guest" = 1 when the environment
+ * has it, the "load IA32_EFER", "load IA32_PAT" and "load debug controls"
+ * entry controls set, "IA-32e mode guest" = EFER.LMA of the context,
+ * activity state active, no event injection, VMCS link pointer ~0,
+ * pending debug exceptions 0, IA32_DEBUGCTL 0. Rules about fields the
+ * monitor owns (link pointer, DEBUGCTL, event injection, ...) are not
+ * here: no context can break them.
+ *
+ * One table row per rule, in rule-number order; each predicate returns
+ * true when its rule is broken and stores the offending value. A rule
+ * runs only when its parts intersect the caller's, so the parts of a row
+ * must name everything its predicate reads, derived state included (see
+ * struct state).
+ */
+#include "check.h"
+#include "caps.h"
+#include "vmcs_fields.h"
+
+/* Architectural bits the rules speak about (SDM Vol. 3A 2.5, 2.2.1). */
+#define CR0_PE			PMSW_BIT(0)
+#define CR0_WP			PMSW_BIT(16)
+#define CR0_PG			PMSW_BIT(31)
+#define CR4_PAE			PMSW_BIT(5)
+#define CR4_LA57		PMSW_BIT(12)
+#define CR4_PCIDE		PMSW_BIT(17)
+#define CR4_CET			PMSW_BIT(23)
+#define EFER_SCE		PMSW_BIT(0)
+#define EFER_LME		PMSW_BIT(8)
+#define EFER_LMA		PMSW_BIT(10)
+#define EFER_NXE		PMSW_BIT(11)
+#define EFER_KNOWN		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+/* RFLAGS (SDM Vol. 1 3.4.3); 27.3.1.4 lists the reserved bits. */
+#define RFLAGS_FIXED1		PMSW_BIT(1)
+#define RFLAGS_TF		PMSW_BIT(8)
+#define RFLAGS_IF		PMSW_BIT(9)
+#define RFLAGS_VM		PMSW_BIT(17)
+#define RFLAGS_RESERVED		((~0ULL << 22) | PMSW_BIT(15) | PMSW_BIT(5) | \
+				 PMSW_BIT(3))
+
+/* Interruptibility state (SDM 25.4.2, Table 25-3). */
+#define INTR_STI		PMSW_BIT(0)
+#define INTR_MOVSS		PMSW_BIT(1)
+#define INTR_SMI		PMSW_BIT(2)
+#define INTR_ENCLAVE		PMSW_BIT(4)
+#define INTR_RESERVED		(~0ULL << 5)
+
+/* Selectors and access rights (SDM Vol. 3A 3.4.2, 3.4.5; 25.4.1). */
+#define SEL_RPL(sel)		((sel) & 3)
+#define SEL_TI			PMSW_BIT(2)
+#define AR_RSVD_11_8		0x00000f00U
+#define AR_RSVD_31_17		0xfffe0000U
+#define TYPE_ACCESSED		PMSW_BIT(0)
+#define TYPE_READABLE		PMSW_BIT(1)	/* code segments */
+#define TYPE_CODE		PMSW_BIT(3)
+#define TYPE_DATA_RW_ACCESSED	3	/* also the 16-bit busy TSS */
+#define TYPE_DATA_RW_DOWN_ACC	7
+#define TYPE_LDT		2
+#define TYPE_TSS_BUSY		11	/* 32-bit, or 64-bit in IA-32e mode */
+#define V86_LIMIT		0xffffU
+#define V86_AR			0xf3U
+
+/* PAE PDPTE (SDM Vol. 3A 4.4.1, Table 4-8): P, and reserved 2:1, 8:5. */
+#define PDPTE_P			PMSW_BIT(0)
+#define PDPTE_RSVD_LOW		0x1e6ULL
+
+/* The context plus what the guest state derives from it and the env. */
+struct state {
+	const struct pmsw_context *ctx;
+	const struct pmsw_check_env *env;
+	__u64 cr0;		/* guest CR0 field: PMSW_CP_CR0 */
+	__u64 cr4;		/* guest CR4 field: PMSW_CP_CR4 */
+	bool ia32e;		/* IA-32e mode guest: EFER.LMA, PMSW_CP_EFER */
+	bool v86;		/* RFLAGS.VM: PMSW_CP_RFLAGS */
+	bool ug;		/* "unrestricted guest": env only */
+	unsigned int va_bits;	/* linear-address width: env only */
+	__u64 pa_rsvd;		/* bits at and above MAXPHYADDR: env only */
+	unsigned int arg;	/* the running rule's argument (a register) */
+	__u64 val;		/* the offending value, once a rule breaks */
+};
+
+typedef bool (*rule_fn)(struct state *s);
+
+/*
+ * A rule: its number, the VMCS field it is about, the context parts its
+ * predicate reads, its SDM section and text, and the predicate, run with
+ * @arg in state.arg (a PMSW_SEG_* register, a PDPTE index, GDTR/IDTR).
+ */
+struct rule {
+	__u32 id;
+	__u32 field;
+	__u64 parts;
+	const char *section;
+	const char *text;
+	rule_fn broken;
+	unsigned int arg;
+};
+
+/*
+ * Secondary controls count only when primary control 31 activates them
+ * (SDM 25.6.2), so "unrestricted guest" needs both.
+ */
+static bool unrestricted(const struct pmsw_check_env *env)
+{
+	return (env->proc & PMSW_PROC_SECONDARY_CTLS) &&
+	       (env->proc2 & PMSW_PROC2_UNRESTRICTED_GUEST);
+}
+
+/*
+ * Without unrestricted guest, FIXED0 makes CR0.PE and CR0.PG 1 in VMX
+ * non-root operation (SDM 24.8, A.7); with it they are the guest's.
+ * NE (and whatever else FIXED0 holds) is forced either way and hidden by
+ * the read shadow.
+ */
+__u64 pmsw_guest_cr0(const struct pmsw_context *ctx,
+		     const struct pmsw_check_env *env)
+{
+	__u64 forced = env->caps->cr0_fixed0;
+
+	if (unrestricted(env))
+		forced &= ~(CR0_PE | CR0_PG);
+	return ctx->cr0 | forced;
+}
+
+/* CR4.VMXE is forced by FIXED0 (SDM A.8) and hidden by the read shadow. */
+__u64 pmsw_guest_cr4(const struct pmsw_context *ctx,
+		     const struct pmsw_check_env *env)
+{
+	return ctx->cr4 | env->caps->cr4_fixed0;
+}
+
+/*
+ * Canonical: bits 63 down to the linear-address width all equal (SDM
+ * Vol. 3A 3.3.7.1). VM entry uses the width the processor supports, not
+ * the one CR4.LA57 selects.
+ */
+static bool canonical(__u64 v, unsigned int bits)
+{
+	__u64 top = v >> (bits - 1);
+
+	return top == 0 || top == (~0ULL >> (bits - 1));
+}
+
+static void init_state(struct state *s, const struct pmsw_context *ctx,
+		       const struct pmsw_check_env *env)
+{
+	unsigned int pa = env->phys_bits;
+
+	s->ctx = ctx;
+	s->env = env;
+	s->cr0 = pmsw_guest_cr0(ctx, env);
+	s->cr4 = pmsw_guest_cr4(ctx, env);
+	/*
+	 * The monitor sets the "IA-32e mode guest" entry control from
+	 * EFER.LMA; rule 114 checks that @env agrees.
+	 */
+	s->ia32e = ctx->efer & EFER_LMA;
+	s->v86 = ctx->rflags & RFLAGS_VM;
+	s->ug = unrestricted(env);
+	/*
+	 * The capability MSRs tell the linear-address width: CR4.LA57 may
+	 * be 1 in VMX operation (CR4_FIXED1) exactly when the processor
+	 * has 57-bit linear addresses.
+	 */
+	s->va_bits = (env->caps->cr4_fixed1 & CR4_LA57) ? 57 : 48;
+	/* Unknown (0) or out of range: only the architectural 63:52. */
+	if (pa == 0 || pa > 52)
+		pa = 52;
+	s->pa_rsvd = ~0ULL << pa;
+}
+
+static const struct pmsw_segment *seg(const struct state *s, unsigned int i)
+{
+	return &s->ctx->seg[i];
+}
+
+static bool usable(const struct state *s, unsigned int i)
+{
+	return !(seg(s, i)->ar & PMSW_AR_UNUSABLE);
+}
+
+/* Record the offending value; true so that predicates can end in it. */
+static bool report(struct state *s, __u64 v)
+{
+	s->val = v;
+	return true;
+}
+
+/* ---- 1-99: the context as an ABI structure ---------------------- */
+
+static bool ctx_size(struct state *s)
+{
+	return s->ctx->size != sizeof(*s->ctx) && report(s, s->ctx->size);
+}
+
+static bool ctx_flags(struct state *s)
+{
+	return s->ctx->flags && report(s, s->ctx->flags);
+}
+
+static bool ctx_reserved(struct state *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_ARRAY_SIZE(s->ctx->reserved); i++)
+		if (s->ctx->reserved[i])
+			return report(s, s->ctx->reserved[i]);
+	return false;
+}
+
+static bool seg_reserved(struct state *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_NR_SEGS; i++)
+		if (seg(s, i)->reserved)
+			return report(s, seg(s, i)->reserved);
+	return false;
+}
+
+static bool dt_reserved(struct state *s)
+{
+	if (s->ctx->gdtr.reserved)
+		return report(s, s->ctx->gdtr.reserved);
+	return s->ctx->idtr.reserved && report(s, s->ctx->idtr.reserved);
+}
+
+/* ---- 100-199: 27.3.1.1 CRs, DR7, MSRs ---------------------------- */
+
+/*
+ * FIXED0 would force PE/PG on a context that has them clear: it would
+ * run with protection or paging it did not ask for, so refuse it.
+ */
+static bool cr0_pe_pg(struct state *s)
+{
+	__u64 need = s->env->caps->cr0_fixed0 & (CR0_PE | CR0_PG);
+
+	return !s->ug && (s->ctx->cr0 & need) != need &&
+	       report(s, s->ctx->cr0);
+}
+
+static bool cr0_fixed1(struct state *s)
+{
+	return (s->cr0 & ~s->env->caps->cr0_fixed1) && report(s, s->cr0);
+}
+
+static bool cr0_pg_pe(struct state *s)
+{
+	return (s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE) && report(s, s->cr0);
+}
+
+static bool cr4_fixed1(struct state *s)
+{
+	return (s->cr4 & ~s->env->caps->cr4_fixed1) && report(s, s->cr4);
+}
+
+static bool cr4_cet_wp(struct state *s)
+{
+	return (s->cr4 & CR4_CET) && !(s->cr0 & CR0_WP) && report(s, s->cr0);
+}
+
+static bool ia32e_pg(struct state *s)
+{
+	return s->ia32e && !(s->cr0 & CR0_PG) && report(s, s->cr0);
+}
+
+static bool ia32e_pae(struct state *s)
+{
+	return s->ia32e && !(s->cr4 & CR4_PAE) && report(s, s->cr4);
+}
+
+static bool pcide(struct state *s)
+{
+	return !s->ia32e && (s->cr4 & CR4_PCIDE) && report(s, s->cr4);
+}
+
+static bool cr3(struct state *s)
+{
+	return (s->ctx->cr3 & s->pa_rsvd) && report(s, s->ctx->cr3);
+}
+
+/* "load debug controls" is always 1 (27.3.1.1). */
+static bool dr7(struct state *s)
+{
+	return (s->ctx->dr7 >> 32) && report(s, s->ctx->dr7);
+}
+
+static bool sysenter(struct state *s)
+{
+	__u64 v = s->arg ? s->ctx->sysenter_eip : s->ctx->sysenter_esp;
+
+	return !canonical(v, s->va_bits) && report(s, v);
+}
+
+/* What WRMSR would take (27.3.1.1): UC, WC, WT, WP, WB, UC-. */
+static bool pat(struct state *s)
+{
+	unsigned int i, type;
+
+	for (i = 0; i < 8; i++) {
+		type = (s->ctx->pat >> (8 * i)) & 0xff;
+		if (type == 2 || type == 3 || type > 7)
+			return report(s, s->ctx->pat);
+	}
+	return false;
+}
+
+/*
+ * Only the EFER bits every 64-bit Intel processor has; the others are
+ * reserved (SDM Vol. 4, IA32_EFER) or AMD-only.
+ */
+static bool efer_rsvd(struct state *s)
+{
+	return (s->ctx->efer & ~EFER_KNOWN) && report(s, s->ctx->efer);
+}
+
+static bool efer_lma(struct state *s)
+{
+	bool ctl = s->env->entry & PMSW_ENTRY_IA32E_MODE;
+
+	return ctl != s->ia32e && report(s, s->ctx->efer);
+}
+
+static bool efer_lme(struct state *s)
+{
+	__u64 efer = s->ctx->efer;
+
+	return (s->cr0 & CR0_PG) && !(efer & EFER_LME) != !(efer & EFER_LMA) &&
+	       report(s, efer);
+}
+
+/* ---- 200-299: 27.3.1.2 segment registers -------------------------- */
+
+/*
+ * Most segment rules hold for several registers: the table runs one
+ * predicate per register with the register (PMSW_SEG_*) in s->arg, and
+ * these helpers read that register.
+ */
+static const struct pmsw_segment *cur(const struct state *s)
+{
+	return seg(s, s->arg);
+}
+
+static unsigned int cur_type(const struct state *s)
+{
+	return PMSW_AR_TYPE(cur(s)->ar);
+}
+
+static unsigned int cur_dpl(const struct state *s)
+{
+	return PMSW_AR_DPL(cur(s)->ar);
+}
+
+static bool report_ar(struct state *s)
+{
+	return report(s, cur(s)->ar);
+}
+
+static bool tr_sel_ti(struct state *s)
+{
+	__u32 sel = seg(s, PMSW_SEG_TR)->selector;
+
+	return (sel & SEL_TI) && report(s, sel);
+}
+
+static bool ldtr_sel_ti(struct state *s)
+{
+	__u32 sel = seg(s, PMSW_SEG_LDTR)->selector;
+
+	return usable(s, PMSW_SEG_LDTR) && (sel & SEL_TI) && report(s, sel);
+}
+
+static bool ss_rpl(struct state *s)
+{
+	__u32 ss = seg(s, PMSW_SEG_SS)->selector;
+
+	return !s->v86 && !s->ug &&
+	       SEL_RPL(ss) != SEL_RPL(seg(s, PMSW_SEG_CS)->selector) &&
+	       report(s, ss);
+}
+
+/* Virtual-8086 mode: every segment as real mode would load it. */
+static bool v86_base(struct state *s)
+{
+	return s->v86 && cur(s)->base != (__u64)cur(s)->selector << 4 &&
+	       report(s, cur(s)->base);
+}
+
+static bool v86_limit(struct state *s)
+{
+	return s->v86 && cur(s)->limit != V86_LIMIT &&
+	       report(s, cur(s)->limit);
+}
+
+static bool v86_ar(struct state *s)
+{
+	return s->v86 && cur(s)->ar != V86_AR && report_ar(s);
+}
+
+/* TR, FS, GS always; LDTR when usable. */
+static bool base_canonical(struct state *s)
+{
+	if (s->arg == PMSW_SEG_LDTR && !usable(s, s->arg))
+		return false;
+	return !canonical(cur(s)->base, s->va_bits) && report(s, cur(s)->base);
+}
+
+/* CS always; SS, DS, ES when usable. */
+static bool base_high(struct state *s)
+{
+	if (s->arg != PMSW_SEG_CS && !usable(s, s->arg))
+		return false;
+	return (cur(s)->base >> 32) && report(s, cur(s)->base);
+}
+
+/*
+ * Outside virtual-8086 mode the access-rights sub-fields of CS are always
+ * checked, those of SS, DS, ES, FS, GS when the register is usable.
+ */
+static bool pm_checked(const struct state *s)
+{
+	return !s->v86 && (s->arg == PMSW_SEG_CS || usable(s, s->arg));
+}
+
+/* Accessed code; with unrestricted guest also accessed r/w data (3). */
+static bool cs_type(struct state *s)
+{
+	unsigned int type = cur_type(s);
+	bool code = (type & (TYPE_CODE | TYPE_ACCESSED)) ==
+		    (TYPE_CODE | TYPE_ACCESSED);
+
+	return !s->v86 && !code && !(s->ug && type == TYPE_DATA_RW_ACCESSED) &&
+	       report_ar(s);
+}
+
+static bool ss_type(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	return pm_checked(s) && type != TYPE_DATA_RW_ACCESSED &&
+	       type != TYPE_DATA_RW_DOWN_ACC && report_ar(s);
+}
+
+static bool accessed(struct state *s)
+{
+	return pm_checked(s) && !(cur_type(s) & TYPE_ACCESSED) && report_ar(s);
+}
+
+static bool readable(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	return pm_checked(s) && (type & TYPE_CODE) &&
+	       !(type & TYPE_READABLE) && report_ar(s);
+}
+
+static bool s_bit(struct state *s)
+{
+	return pm_checked(s) && !(cur(s)->ar & PMSW_AR_S) && report_ar(s);
+}
+
+static bool cs_dpl_data(struct state *s)
+{
+	return !s->v86 && cur_type(s) == TYPE_DATA_RW_ACCESSED &&
+	       cur_dpl(s) != 0 && report_ar(s);
+}
+
+/*
+ * SS.DPL is the CPL (SDM 25.4.1). Non-conforming code runs at its own
+ * DPL, conforming code at a CPL numerically at or above it.
+ */
+static bool cs_dpl_nonconf(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	return !s->v86 && (type == 9 || type == 11) &&
+	       cur_dpl(s) != PMSW_AR_DPL(seg(s, PMSW_SEG_SS)->ar) &&
+	       report_ar(s);
+}
+
+static bool cs_dpl_conf(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	return !s->v86 && (type == 13 || type == 15) &&
+	       cur_dpl(s) > PMSW_AR_DPL(seg(s, PMSW_SEG_SS)->ar) &&
+	       report_ar(s);
+}
+
+/* The SS DPL rules hold whether SS is usable or not. */
+static bool ss_dpl_rpl(struct state *s)
+{
+	return !s->v86 && !s->ug && cur_dpl(s) != SEL_RPL(cur(s)->selector) &&
+	       report_ar(s);
+}
+
+/* Real mode (CR0.PE=0) and a CS of type 3 both mean CPL 0. */
+static bool ss_dpl_zero(struct state *s)
+{
+	bool cpl0 = PMSW_AR_TYPE(seg(s, PMSW_SEG_CS)->ar) ==
+		    TYPE_DATA_RW_ACCESSED || !(s->cr0 & CR0_PE);
+
+	return !s->v86 && cpl0 && cur_dpl(s) != 0 && report_ar(s);
+}
+
+/* Data and non-conforming code (types 0-11) must admit their RPL. */
+static bool data_dpl(struct state *s)
+{
+	return pm_checked(s) && !s->ug && cur_type(s) <= 11 &&
+	       cur_dpl(s) < SEL_RPL(cur(s)->selector) && report_ar(s);
+}
+
+static bool present(struct state *s)
+{
+	return pm_checked(s) && !(cur(s)->ar & PMSW_AR_P) && report_ar(s);
+}
+
+static bool ar_11_8(struct state *s)
+{
+	return pm_checked(s) && (cur(s)->ar & AR_RSVD_11_8) && report_ar(s);
+}
+
+static bool cs_l_d(struct state *s)
+{
+	__u32 ar = cur(s)->ar;
+
+	return !s->v86 && s->ia32e && (ar & PMSW_AR_L) && (ar & PMSW_AR_DB) &&
+	       report_ar(s);
+}
+
+/*
+ * G=1 counts the limit in 4-KiB units, so its low 12 bits are all 1; a
+ * limit above 1 MiB - 1 cannot be expressed in bytes.
+ */
+static bool limit_g_bad(const struct pmsw_segment *sg)
+{
+	if (sg->ar & PMSW_AR_G)
+		return (sg->limit & 0xfff) != 0xfff;
+	return sg->limit > 0xfffff;
+}
+
+static bool seg_g(struct state *s)
+{
+	return pm_checked(s) && limit_g_bad(cur(s)) && report_ar(s);
+}
+
+static bool ar_31_17(struct state *s)
+{
+	return pm_checked(s) && (cur(s)->ar & AR_RSVD_31_17) && report_ar(s);
+}
+
+/* TR: a 16- or 32-bit busy TSS; in IA-32e mode only the 64-bit one. */
+static bool tr_type(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	return !s->ia32e && type != TYPE_DATA_RW_ACCESSED &&
+	       type != TYPE_TSS_BUSY && report_ar(s);
+}
+
+static bool tr_type_ia32e(struct state *s)
+{
+	return s->ia32e && cur_type(s) != TYPE_TSS_BUSY && report_ar(s);
+}
+
+static bool tr_unusable(struct state *s)
+{
+	return !usable(s, s->arg) && report_ar(s);
+}
+
+/* TR is always checked, LDTR when usable. */
+static bool sys_checked(const struct state *s)
+{
+	return s->arg == PMSW_SEG_TR || usable(s, s->arg);
+}
+
+static bool ldtr_type(struct state *s)
+{
+	return sys_checked(s) && cur_type(s) != TYPE_LDT && report_ar(s);
+}
+
+static bool sys_s(struct state *s)
+{
+	return sys_checked(s) && (cur(s)->ar & PMSW_AR_S) && report_ar(s);
+}
+
+static bool sys_p(struct state *s)
+{
+	return sys_checked(s) && !(cur(s)->ar & PMSW_AR_P) && report_ar(s);
+}
+
+static bool sys_11_8(struct state *s)
+{
+	return sys_checked(s) && (cur(s)->ar & AR_RSVD_11_8) && report_ar(s);
+}
+
+static bool sys_g(struct state *s)
+{
+	return sys_checked(s) && limit_g_bad(cur(s)) && report_ar(s);
+}
+
+static bool sys_31_17(struct state *s)
+{
+	return sys_checked(s) && (cur(s)->ar & AR_RSVD_31_17) && report_ar(s);
+}
+
+/* ---- 300-399: 27.3.1.3 GDTR, IDTR ---------------------------------- */
+
+/* s->arg: 0 for GDTR, 1 for IDTR. */
+static const struct pmsw_dtable *dt(const struct state *s)
+{
+	return s->arg ? &s->ctx->idtr : &s->ctx->gdtr;
+}
+
+static bool dt_base(struct state *s)
+{
+	return !canonical(dt(s)->base, s->va_bits) && report(s, dt(s)->base);
+}
+
+static bool dt_limit(struct state *s)
+{
+	return (dt(s)->limit >> 16) && report(s, dt(s)->limit);
+}
+
+/* ---- 400-499: 27.3.1.4 RIP, RFLAGS --------------------------------- */
+
+/* 64-bit mode: IA-32e mode with CS.L=1. */
+static bool code64(const struct state *s)
+{
+	return s->ia32e && (seg(s, PMSW_SEG_CS)->ar & PMSW_AR_L);
+}
+
+static bool rip_high(struct state *s)
+{
+	return !code64(s) && (s->ctx->rip >> 32) && report(s, s->ctx->rip);
+}
+
+static bool rip_canonical(struct state *s)
+{
+	return code64(s) && !canonical(s->ctx->rip, s->va_bits) &&
+	       report(s, s->ctx->rip);
+}
+
+static bool rflags_rsvd(struct state *s)
+{
+	return (s->ctx->rflags & RFLAGS_RESERVED) && report(s, s->ctx->rflags);
+}
+
+static bool rflags_bit1(struct state *s)
+{
+	return !(s->ctx->rflags & RFLAGS_FIXED1) && report(s, s->ctx->rflags);
+}
+
+static bool vm_ia32e(struct state *s)
+{
+	return s->v86 && s->ia32e && report(s, s->ctx->rflags);
+}
+
+static bool vm_real(struct state *s)
+{
+	return s->v86 && !(s->cr0 & CR0_PE) && report(s, s->ctx->rflags);
+}
+
+/* ---- 500-599: 27.3.1.5 non-register state -------------------------- */
+
+/*
+ * The activity state is always active and nothing is injected, so only
+ * the interruptibility rules that stand on their own apply.
+ */
+static bool intr_rsvd(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & INTR_RESERVED) && report(s, intr);
+}
+
+static bool intr_sti_ss(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & INTR_STI) && (intr & INTR_MOVSS) && report(s, intr);
+}
+
+static bool intr_sti_if(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & INTR_STI) && !(s->ctx->rflags & RFLAGS_IF) &&
+	       report(s, intr);
+}
+
+/* SMI blocking needs the processor in SMM; the monitor never is. */
+static bool intr_smi(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & INTR_SMI) && report(s, intr);
+}
+
+static bool intr_encl(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & INTR_ENCLAVE) && (intr & INTR_MOVSS) && report(s, intr);
+}
+
+/*
+ * With STI or MOV-SS blocking in the active state, pending debug
+ * exception BS must be 1 exactly when RFLAGS.TF=1 (IA32_DEBUGCTL.BTF is
+ * 0): TF set before such an instruction has a single-step pending. The
+ * monitor enters with no pending debug exception, so TF must be 0 then.
+ */
+static bool tf_bs(struct state *s)
+{
+	__u32 intr = s->ctx->interruptibility;
+
+	return (intr & (INTR_STI | INTR_MOVSS)) &&
+	       (s->ctx->rflags & RFLAGS_TF) && report(s, s->ctx->rflags);
+}
+
+/* ---- 600-699: 27.3.1.6 PDPTEs --------------------------------------- */
+
+/*
+ * PAE paging (CR0.PG=1, CR4.PAE=1, not IA-32e mode): with "enable EPT"
+ * VM entry checks the PDPTE fields as MOV to CR3 checks the entries in
+ * memory (SDM 4.4.1): reserved bits of a present entry must be 0.
+ */
+static bool pdpte(struct state *s)
+{
+	__u64 e = s->ctx->pdpte[s->arg];
+
+	if (!(s->cr0 & CR0_PG) || !(s->cr4 & CR4_PAE) || s->ia32e)
+		return false;
+	return (e & PDPTE_P) && (e & (PDPTE_RSVD_LOW | s->pa_rsvd)) &&
+	       report(s, e);
+}
+
+/* ---- the table ------------------------------------------------------ */
+
+#define S_CTX		"pmswitch.h"	/* not the SDM: the ABI's own rules */
+#define S_CR		"27.3.1.1"
+#define S_SEG		"27.3.1.2"
+#define S_DT		"27.3.1.3"
+#define S_RIP		"27.3.1.4"
+#define S_NR		"27.3.1.5"
+#define S_PDPTE		"27.3.1.6"
+
+#define CP(x)		PMSW_CP_##x
+#define P_CS		PMSW_CP_SEG(PMSW_SEG_CS)
+#define P_SS		PMSW_CP_SEG(PMSW_SEG_SS)
+#define P_DS		PMSW_CP_SEG(PMSW_SEG_DS)
+#define P_ES		PMSW_CP_SEG(PMSW_SEG_ES)
+#define P_FS		PMSW_CP_SEG(PMSW_SEG_FS)
+#define P_GS		PMSW_CP_SEG(PMSW_SEG_GS)
+#define P_TR		PMSW_CP_SEG(PMSW_SEG_TR)
+#define P_LDTR		PMSW_CP_SEG(PMSW_SEG_LDTR)
+#define P_FL		PMSW_CP_RFLAGS
+#define F(name)		VMCS_GUEST_##name
+
+#define RULE(id, sect, field, parts, fn, arg, text)			\
+	{ PMSW_RULE_##id, (field), (parts), (sect), (text), (fn), (arg) }
+
+/*
+ * One row per register for rules that hold for several. The protected-
+ * mode access-rights rules (SEG_AR) also read RFLAGS: they give way to
+ * the virtual-8086 ones when RFLAGS.VM=1.
+ */
+#define V86(what, field, fn, R, text)					\
+	RULE(V86_##what##_##R, S_SEG, F(R##_##field), P_##R | P_FL, fn,	\
+	     PMSW_SEG_##R, #R " " text " when RFLAGS.VM=1")
+#define BASE_HIGH(R, text)						\
+	RULE(R##_BASE_HIGH, S_SEG, F(R##_BASE), P_##R, base_high,	\
+	     PMSW_SEG_##R, #R " base bits 63:32 must be 0" text)
+#define SEG_AR(what, R, fn, parts, text)				\
+	RULE(R##_##what, S_SEG, F(R##_AR_BYTES), P_##R | P_FL | (parts), \
+	     fn, PMSW_SEG_##R, #R " " text)
+#define SYS_AR(what, R, fn, parts, text)				\
+	RULE(R##_##what, S_SEG, F(R##_AR_BYTES), P_##R | (parts), fn,	\
+	     PMSW_SEG_##R, #R " " text)
+/* CR3 too: the PDPTEs are read from memory at CR3, as MOV to CR3 would. */
+#define PDPTE(n)							\
+	RULE(PDPTE##n, S_PDPTE, F(PDPTE##n),				\
+	     CP(PDPTE) | CP(CR0) | CP(CR4) | CP(EFER) | CP(CR3), pdpte, n,	\
+	     "PDPTE" #n " bits 2:1, 8:5 and from MAXPHYADDR up must be 0 if P=1")
+
+#define WHEN_USABLE	" when usable"
+#define LIMIT_G		"limit and G disagree: G=1 needs limit[11:0]=0xfff, limit > 0xfffff needs G=1"
+#define DATA_DPL	"DPL must be >= RPL (data, non-conforming code) without unrestricted guest"
+
+/*
+ * The header rules name PMSW_CP_CTLS as well as PMSW_CP_META: reading one
+ * part too many costs a re-run, and pmsw_ctx_changed_parts() reports a
+ * changed size, flags or reserved[] as PMSW_CP_CTLS.
+ */
+#define P_HEADER	(CP(META) | CP(CTLS))
+
+static const struct rule rules[] = {
+	RULE(CTX_SIZE, S_CTX, 0, P_HEADER, ctx_size, 0,
+	     "context size must be sizeof(struct pmsw_context)"),
+	RULE(CTX_FLAGS, S_CTX, 0, P_HEADER, ctx_flags, 0,
+	     "context flags must be 0: no flags are defined"),
+	RULE(CTX_RESERVED, S_CTX, 0, P_HEADER, ctx_reserved, 0,
+	     "context reserved[] must be 0"),
+	RULE(SEG_RESERVED, S_CTX, 0, PMSW_CP_SEGS, seg_reserved, 0,
+	     "seg[].reserved must be 0"),
+	RULE(DTABLE_RESERVED, S_CTX, 0, CP(GDTR) | CP(IDTR), dt_reserved, 0,
+	     "gdtr.reserved and idtr.reserved must be 0"),
+
+	RULE(CR0_PE_PG_FORCED, S_CR, F(CR0), CP(CR0), cr0_pe_pg, 0,
+	     "CR0.PE and CR0.PG must be 1 without unrestricted guest (IA32_VMX_CR0_FIXED0)"),
+	RULE(CR0_FIXED1, S_CR, F(CR0), CP(CR0), cr0_fixed1, 0,
+	     "CR0 sets a bit that IA32_VMX_CR0_FIXED1 does not allow"),
+	RULE(CR0_PG_WITHOUT_PE, S_CR, F(CR0), CP(CR0), cr0_pg_pe, 0,
+	     "CR0.PG=1 requires CR0.PE=1"),
+	RULE(CR4_FIXED1, S_CR, F(CR4), CP(CR4), cr4_fixed1, 0,
+	     "CR4 sets a reserved or unsupported bit (not in IA32_VMX_CR4_FIXED1)"),
+	RULE(CR4_CET_WITHOUT_WP, S_CR, F(CR0), CP(CR0) | CP(CR4), cr4_cet_wp, 0,
+	     "CR4.CET=1 requires CR0.WP=1"),
+	RULE(IA32E_WITHOUT_PG, S_CR, F(CR0), CP(CR0) | CP(EFER), ia32e_pg, 0,
+	     "IA-32e mode (EFER.LMA=1) requires CR0.PG=1"),
+	RULE(IA32E_WITHOUT_PAE, S_CR, F(CR4), CP(CR4) | CP(EFER), ia32e_pae, 0,
+	     "IA-32e mode (EFER.LMA=1) requires CR4.PAE=1"),
+	RULE(PCIDE_WITHOUT_IA32E, S_CR, F(CR4), CP(CR4) | CP(EFER), pcide, 0,
+	     "CR4.PCIDE=1 requires IA-32e mode (EFER.LMA=1)"),
+	RULE(CR3_RESERVED, S_CR, F(CR3), CP(CR3), cr3, 0,
+	     "CR3 bits 63:52 and bits beyond the physical-address width must be 0"),
+	RULE(DR7_HIGH, S_CR, F(DR7), CP(DR7), dr7, 0,
+	     "DR7 bits 63:32 must be 0"),
+	RULE(SYSENTER_ESP, S_CR, F(SYSENTER_ESP), CP(SYSENTER), sysenter, 0,
+	     "IA32_SYSENTER_ESP must be canonical"),
+	RULE(SYSENTER_EIP, S_CR, F(SYSENTER_EIP), CP(SYSENTER), sysenter, 1,
+	     "IA32_SYSENTER_EIP must be canonical"),
+	RULE(PAT, S_CR, F(IA32_PAT), CP(PAT), pat, 0,
+	     "each IA32_PAT entry must be 0 (UC), 1 (WC), 4 (WT), 5 (WP), 6 (WB) or 7 (UC-)"),
+	RULE(EFER_RESERVED, S_CR, F(IA32_EFER), CP(EFER), efer_rsvd, 0,
+	     "IA32_EFER may set only SCE (bit 0), LME (8), LMA (10) and NXE (11)"),
+	RULE(EFER_LMA, S_CR, F(IA32_EFER), CP(EFER), efer_lma, 0,
+	     "EFER.LMA must equal the \"IA-32e mode guest\" VM-entry control"),
+	RULE(EFER_LME, S_CR, F(IA32_EFER), CP(EFER) | CP(CR0), efer_lme, 0,
+	     "EFER.LME must equal EFER.LMA when CR0.PG=1"),
+
+	RULE(TR_SEL_TI, S_SEG, F(TR_SELECTOR), P_TR, tr_sel_ti, 0,
+	     "TR selector TI (bit 2) must be 0: the TSS descriptor is in the GDT"),
+	RULE(LDTR_SEL_TI, S_SEG, F(LDTR_SELECTOR), P_LDTR, ldtr_sel_ti, 0,
+	     "LDTR selector TI (bit 2) must be 0 when LDTR is usable"),
+	RULE(SS_RPL, S_SEG, F(SS_SELECTOR), P_SS | P_CS | P_FL, ss_rpl, 0,
+	     "SS.RPL must equal CS.RPL without unrestricted guest"),
+	V86(BASE, BASE, v86_base, CS, "base must be selector << 4"),
+	V86(BASE, BASE, v86_base, SS, "base must be selector << 4"),
+	V86(BASE, BASE, v86_base, DS, "base must be selector << 4"),
+	V86(BASE, BASE, v86_base, ES, "base must be selector << 4"),
+	V86(BASE, BASE, v86_base, FS, "base must be selector << 4"),
+	V86(BASE, BASE, v86_base, GS, "base must be selector << 4"),
+	RULE(TR_BASE, S_SEG, F(TR_BASE), P_TR, base_canonical, PMSW_SEG_TR,
+	     "TR base must be canonical"),
+	RULE(FS_BASE, S_SEG, F(FS_BASE), P_FS, base_canonical, PMSW_SEG_FS,
+	     "FS base must be canonical"),
+	RULE(GS_BASE, S_SEG, F(GS_BASE), P_GS, base_canonical, PMSW_SEG_GS,
+	     "GS base must be canonical"),
+	RULE(LDTR_BASE, S_SEG, F(LDTR_BASE), P_LDTR, base_canonical,
+	     PMSW_SEG_LDTR, "LDTR base must be canonical when LDTR is usable"),
+	BASE_HIGH(CS, ""),
+	BASE_HIGH(SS, WHEN_USABLE),
+	BASE_HIGH(DS, WHEN_USABLE),
+	BASE_HIGH(ES, WHEN_USABLE),
+	V86(LIMIT, LIMIT, v86_limit, CS, "limit must be 0xffff"),
+	V86(LIMIT, LIMIT, v86_limit, SS, "limit must be 0xffff"),
+	V86(LIMIT, LIMIT, v86_limit, DS, "limit must be 0xffff"),
+	V86(LIMIT, LIMIT, v86_limit, ES, "limit must be 0xffff"),
+	V86(LIMIT, LIMIT, v86_limit, FS, "limit must be 0xffff"),
+	V86(LIMIT, LIMIT, v86_limit, GS, "limit must be 0xffff"),
+	V86(AR, AR_BYTES, v86_ar, CS, "access rights must be 0xf3"),
+	V86(AR, AR_BYTES, v86_ar, SS, "access rights must be 0xf3"),
+	V86(AR, AR_BYTES, v86_ar, DS, "access rights must be 0xf3"),
+	V86(AR, AR_BYTES, v86_ar, ES, "access rights must be 0xf3"),
+	V86(AR, AR_BYTES, v86_ar, FS, "access rights must be 0xf3"),
+	V86(AR, AR_BYTES, v86_ar, GS, "access rights must be 0xf3"),
+
+	SEG_AR(TYPE, CS, cs_type, 0,
+	       "type must be accessed code (9, 11, 13, 15); 3 needs unrestricted guest"),
+	SEG_AR(TYPE, SS, ss_type, 0,
+	       "type must be read/write accessed data (3 or 7) when usable"),
+	SEG_AR(ACCESSED, DS, accessed, 0, "type must be accessed (bit 0) when usable"),
+	SEG_AR(ACCESSED, ES, accessed, 0, "type must be accessed (bit 0) when usable"),
+	SEG_AR(ACCESSED, FS, accessed, 0, "type must be accessed (bit 0) when usable"),
+	SEG_AR(ACCESSED, GS, accessed, 0, "type must be accessed (bit 0) when usable"),
+	SEG_AR(READABLE, DS, readable, 0, "code segment must be readable when usable"),
+	SEG_AR(READABLE, ES, readable, 0, "code segment must be readable when usable"),
+	SEG_AR(READABLE, FS, readable, 0, "code segment must be readable when usable"),
+	SEG_AR(READABLE, GS, readable, 0, "code segment must be readable when usable"),
+	SEG_AR(S, CS, s_bit, 0, "S must be 1 (code or data segment)"),
+	SEG_AR(S, SS, s_bit, 0, "S must be 1 (code or data segment) when usable"),
+	SEG_AR(S, DS, s_bit, 0, "S must be 1 (code or data segment) when usable"),
+	SEG_AR(S, ES, s_bit, 0, "S must be 1 (code or data segment) when usable"),
+	SEG_AR(S, FS, s_bit, 0, "S must be 1 (code or data segment) when usable"),
+	SEG_AR(S, GS, s_bit, 0, "S must be 1 (code or data segment) when usable"),
+	SEG_AR(DPL_DATA, CS, cs_dpl_data, 0,
+	       "DPL must be 0 when CS type is 3 (unrestricted guest)"),
+	SEG_AR(DPL_NONCONFORMING, CS, cs_dpl_nonconf, P_SS,
+	       "DPL must equal SS.DPL for non-conforming code (type 9, 11)"),
+	SEG_AR(DPL_CONFORMING, CS, cs_dpl_conf, P_SS,
+	       "DPL must not exceed SS.DPL for conforming code (type 13, 15)"),
+	SEG_AR(DPL_RPL, SS, ss_dpl_rpl, 0,
+	       "DPL must equal SS.RPL without unrestricted guest"),
+	SEG_AR(DPL_ZERO, SS, ss_dpl_zero, P_CS | CP(CR0),
+	       "DPL must be 0 when CS type is 3 or CR0.PE=0"),
+	SEG_AR(DPL, DS, data_dpl, 0, DATA_DPL),
+	SEG_AR(DPL, ES, data_dpl, 0, DATA_DPL),
+	SEG_AR(DPL, FS, data_dpl, 0, DATA_DPL),
+	SEG_AR(DPL, GS, data_dpl, 0, DATA_DPL),
+	SEG_AR(P, CS, present, 0, "P must be 1"),
+	SEG_AR(P, SS, present, 0, "P must be 1 when usable"),
+	SEG_AR(P, DS, present, 0, "P must be 1 when usable"),
+	SEG_AR(P, ES, present, 0, "P must be 1 when usable"),
+	SEG_AR(P, FS, present, 0, "P must be 1 when usable"),
+	SEG_AR(P, GS, present, 0, "P must be 1 when usable"),
+	SEG_AR(AR_11_8, CS, ar_11_8, 0, "access-rights bits 11:8 must be 0"),
+	SEG_AR(AR_11_8, SS, ar_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SEG_AR(AR_11_8, DS, ar_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SEG_AR(AR_11_8, ES, ar_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SEG_AR(AR_11_8, FS, ar_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SEG_AR(AR_11_8, GS, ar_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SEG_AR(L_D, CS, cs_l_d, CP(EFER), "L=1 requires CS.D=0 in IA-32e mode"),
+	SEG_AR(G, CS, seg_g, 0, LIMIT_G),
+	SEG_AR(G, SS, seg_g, 0, LIMIT_G),
+	SEG_AR(G, DS, seg_g, 0, LIMIT_G),
+	SEG_AR(G, ES, seg_g, 0, LIMIT_G),
+	SEG_AR(G, FS, seg_g, 0, LIMIT_G),
+	SEG_AR(G, GS, seg_g, 0, LIMIT_G),
+	SEG_AR(AR_31_17, CS, ar_31_17, 0, "access-rights bits 31:17 must be 0"),
+	SEG_AR(AR_31_17, SS, ar_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+	SEG_AR(AR_31_17, DS, ar_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+	SEG_AR(AR_31_17, ES, ar_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+	SEG_AR(AR_31_17, FS, ar_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+	SEG_AR(AR_31_17, GS, ar_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+
+	SYS_AR(TYPE, TR, tr_type, CP(EFER),
+	       "type must be a busy TSS (3 or 11) outside IA-32e mode"),
+	SYS_AR(TYPE_IA32E, TR, tr_type_ia32e, CP(EFER),
+	       "type must be 11 (64-bit busy TSS) in IA-32e mode"),
+	SYS_AR(S, TR, sys_s, 0, "S must be 0 (system segment)"),
+	SYS_AR(P, TR, sys_p, 0, "P must be 1"),
+	SYS_AR(AR_11_8, TR, sys_11_8, 0, "access-rights bits 11:8 must be 0"),
+	SYS_AR(G, TR, sys_g, 0, LIMIT_G),
+	SYS_AR(UNUSABLE, TR, tr_unusable, 0, "must be usable (access-rights bit 16 = 0)"),
+	SYS_AR(AR_31_17, TR, sys_31_17, 0, "access-rights bits 31:17 must be 0"),
+	SYS_AR(TYPE, LDTR, ldtr_type, 0, "type must be 2 (LDT) when usable"),
+	SYS_AR(S, LDTR, sys_s, 0, "S must be 0 (system segment) when usable"),
+	SYS_AR(P, LDTR, sys_p, 0, "P must be 1 when usable"),
+	SYS_AR(AR_11_8, LDTR, sys_11_8, 0, "access-rights bits 11:8 must be 0 when usable"),
+	SYS_AR(G, LDTR, sys_g, 0, LIMIT_G " (when usable)"),
+	SYS_AR(AR_31_17, LDTR, sys_31_17, 0, "access-rights bits 31:17 must be 0 when usable"),
+
+	RULE(GDTR_BASE, S_DT, F(GDTR_BASE), CP(GDTR), dt_base, 0,
+	     "GDTR base must be canonical"),
+	RULE(IDTR_BASE, S_DT, F(IDTR_BASE), CP(IDTR), dt_base, 1,
+	     "IDTR base must be canonical"),
+	RULE(GDTR_LIMIT, S_DT, F(GDTR_LIMIT), CP(GDTR), dt_limit, 0,
+	     "GDTR limit bits 31:16 must be 0"),
+	RULE(IDTR_LIMIT, S_DT, F(IDTR_LIMIT), CP(IDTR), dt_limit, 1,
+	     "IDTR limit bits 31:16 must be 0"),
+
+	RULE(RIP_HIGH, S_RIP, F(RIP), CP(RIP) | CP(EFER) | P_CS, rip_high, 0,
+	     "RIP bits 63:32 must be 0 outside 64-bit mode (IA-32e mode with CS.L=1)"),
+	RULE(RIP_CANONICAL, S_RIP, F(RIP), CP(RIP) | CP(EFER) | P_CS,
+	     rip_canonical, 0, "RIP must be canonical in 64-bit mode"),
+	RULE(RFLAGS_RESERVED, S_RIP, F(RFLAGS), P_FL, rflags_rsvd, 0,
+	     "RFLAGS bits 63:22, 15, 5 and 3 are reserved and must be 0"),
+	RULE(RFLAGS_BIT1, S_RIP, F(RFLAGS), P_FL, rflags_bit1, 0,
+	     "RFLAGS bit 1 is reserved and must be 1"),
+	RULE(RFLAGS_VM_IA32E, S_RIP, F(RFLAGS), P_FL | CP(EFER), vm_ia32e, 0,
+	     "RFLAGS.VM must be 0 in IA-32e mode"),
+	RULE(RFLAGS_VM_REAL, S_RIP, F(RFLAGS), P_FL | CP(CR0), vm_real, 0,
+	     "RFLAGS.VM must be 0 when CR0.PE=0"),
+
+	RULE(INTR_RESERVED, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR),
+	     intr_rsvd, 0, "interruptibility bits 31:5 must be 0"),
+	RULE(INTR_STI_MOVSS, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR),
+	     intr_sti_ss, 0, "blocking by STI and by MOV-SS cannot both be 1"),
+	RULE(INTR_STI_IF, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR) | P_FL,
+	     intr_sti_if, 0, "blocking by STI requires RFLAGS.IF=1"),
+	RULE(INTR_SMI, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR), intr_smi, 0,
+	     "blocking by SMI must be 0: the environment does not run in SMM"),
+	RULE(INTR_ENCLAVE_MOVSS, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR),
+	     intr_encl, 0, "enclave interruption (bit 4) requires blocking by MOV-SS=0"),
+	RULE(TF_WITHOUT_BS, S_NR, F(RFLAGS), CP(INTR) | P_FL, tf_bs, 0,
+	     "RFLAGS.TF must be 0 with blocking by STI or MOV-SS (pending debug exceptions are 0)"),
+
+	PDPTE(0),
+	PDPTE(1),
+	PDPTE(2),
+	PDPTE(3),
+};
+
+/* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+
+	for (; i + 1 < size && src[i]; i++)
+		dst[i] = src[i];
+	for (; i < size; i++)
+		dst[i] = '\0';
+}
+
+static void fill(struct pmsw_violation *v, const struct rule *r, __u64 val)
+{
+	v->rule = r->id;
+	v->field = r->field;
+	v->value = val;
+	copy_str(v->section, sizeof(v->section), r->section);
+	copy_str(v->text, sizeof(v->text), r->text);
+}
+
+unsigned int pmsw_check_context(const struct pmsw_context *ctx,
+				const struct pmsw_check_env *env, __u64 parts,
+				struct pmsw_violation *out, unsigned int max)
+{
+	struct state s;
+	unsigned int i, n = 0;
+
+	init_state(&s, ctx, env);
+	for (i = 0; i < PMSW_ARRAY_SIZE(rules); i++) {
+		const struct rule *r = &rules[i];
+
+		if (!(r->parts & parts))
+			continue;
+		s.arg = r->arg;
+		s.val = 0;
+		if (!r->broken(&s))
+			continue;
+		if (n < max)
+			fill(&out[n], r, s.val);
+		n++;
+	}
+	return n;
+}
+
+bool pmsw_check_rule_desc(unsigned int index, struct pmsw_rule_desc *desc)
+{
+	const struct rule *r;
+
+	if (index >= PMSW_ARRAY_SIZE(rules))
+		return false;
+	r = &rules[index];
+	desc->rule = r->id;
+	desc->field = r->field;
+	desc->parts = r->parts;
+	desc->section = r->section;
+	desc->text = r->text;
+	return true;
+}
