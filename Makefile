@@ -20,35 +20,43 @@ KSFT_DIR ?= $(BUILD)/kselftest
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 \
 	       -Wstrict-prototypes -Wmissing-prototypes -Wundef \
-	       -Iuapi -Ikmod -isystem $(KSFT_DIR)
+	       -Iuapi -Ikmod -Itools/guest -Iselftests/pmswitch -isystem $(KSFT_DIR)
 STATIC	    := -static
 SANITIZE    := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-PURE_SRCS := kmod/caps.c kmod/abi.c
-PURE_HDRS := kmod/pure.h kmod/caps.h kmod/abi.h uapi/linux/pmswitch.h
+PURE_SRCS := kmod/caps.c kmod/abi.c kmod/check.c kmod/ctxmap.c \
+	     kmod/vmcs_fields.c kmod/decode.c
+PURE_HDRS := kmod/pure.h kmod/caps.h kmod/abi.h kmod/check.h kmod/ctxmap.h \
+	     kmod/vmcs_fields.h kmod/decode.h uapi/linux/pmswitch.h
 KSFT_HDR  := $(KSFT_DIR)/kselftest_harness.h
 
-SELFTESTS := pmswitch_test kvm_conflict_test
-UNITTESTS := caps_test abi_test
+SELFTEST_HDRS := selftests/pmswitch/pmsw_util.h tools/guest/pmsw_guest.h
+# The guest programs are linked into the switch tests, the CLI's example
+# and the benchmark.
+GUESTS := tools/guest/guests.S
+
+SELFTESTS := pmswitch_test kvm_conflict_test switch_test
+UNITTESTS := caps_test abi_test check_test
 
 CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
 
-.PHONY: all module tools selftests check clean
+.PHONY: all module tools selftests check bench clean
 
 all: module tools selftests
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-tools: $(CLI)
+tools: $(CLI) $(BUILD)/switch_bench
 
 selftests: $(SELFTEST_BINS)
 
-$(CLI): tools/pmswitch/pmswitch.c $(PURE_SRCS) $(PURE_HDRS)
+$(CLI): tools/pmswitch/pmswitch.c $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
+	$(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(PURE_SRCS)
+	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS) $(PURE_SRCS)
 
 $(KSFT_HDR):
 	tools/build/ksft-headers $(KSFT_DIR)
@@ -56,14 +64,25 @@ $(KSFT_HDR):
 # The harness's FIXTURE_SETUP/TEARDOWN define global functions.
 KSFT_CFLAGS := $(filter-out -Wmissing-prototypes,$(USER_CFLAGS))
 
-$(BUILD)/selftests/%: selftests/pmswitch/%.c selftests/pmswitch/pmsw_util.h \
+$(BUILD)/selftests/switch_test: $(GUESTS)
+
+$(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(PURE_SRCS)
+	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter %.S,$^) $(PURE_SRCS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(SANITIZE) -o $@ $< $(PURE_SRCS)
+
+$(BUILD)/switch_bench: tools/bench/switch_bench.c $(GUESTS) $(SELFTEST_HDRS) \
+		       $(PURE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS)
+
+# The transition-cost table, measured in the emulated VT-x machine.
+bench:
+	tools/run-bench
 
 # Each unit test binary prints TAP; any failure fails the target.
 check: $(UNIT_BINS)

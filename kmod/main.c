@@ -21,13 +21,10 @@
 
 #include "abi.h"
 #include "probe.h"
+#include "run.h"
+#include "session.h"
+#include "vmcs.h"
 #include "vmx_cpu.h"
-
-/* State of one open file of /dev/pmswitch. */
-struct pmsw_file {
-	struct mutex lock;
-	bool holds_vmx;
-};
 
 /*
  * Every refusal userspace can provoke leaves one line, rate-limited so a
@@ -45,29 +42,34 @@ static int refuse(int err, const char *cmd, const char *why)
 
 static int pmsw_open(struct inode *inode, struct file *file)
 {
-	struct pmsw_file *pf;
+	struct pmsw_session *s;
 
 	/* The device hands out VMX root operation: administrators only. */
 	if (!capable(CAP_SYS_ADMIN))
 		return refuse(-EPERM, "open", "CAP_SYS_ADMIN required");
 
-	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
-	if (!pf)
+	s = pmsw_session_create();
+	if (!s)
 		return -ENOMEM;
-	mutex_init(&pf->lock);
-	file->private_data = pf;
+	file->private_data = s;
 	return nonseekable_open(inode, file);
 }
 
 static int pmsw_release(struct inode *inode, struct file *file)
 {
-	struct pmsw_file *pf = file->private_data;
-
-	if (pf->holds_vmx)
-		pmsw_vmx_put();
-	mutex_destroy(&pf->lock);
-	kfree(pf);
+	pmsw_session_destroy(file->private_data);
 	return 0;
+}
+
+static int pmsw_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct pmsw_session *s = file->private_data;
+	int err;
+
+	mutex_lock(&s->lock);
+	err = pmsw_session_mmap(s, vma);
+	mutex_unlock(&s->lock);
+	return err;
 }
 
 static long pmsw_ioctl_info(void __user *uarg)
@@ -105,7 +107,7 @@ static long pmsw_ioctl_info(void __user *uarg)
 	return err;
 }
 
-static long pmsw_ioctl_vmxon(struct pmsw_file *pf, unsigned long arg)
+static long pmsw_ioctl_vmxon(struct pmsw_session *s, unsigned long arg)
 {
 	const char *why;
 	int err;
@@ -114,16 +116,14 @@ static long pmsw_ioctl_vmxon(struct pmsw_file *pf, unsigned long arg)
 	if (err)
 		return refuse(err, "VMXON", why);
 
-	mutex_lock(&pf->lock);
-	if (!pf->holds_vmx) {
+	if (!s->holds_vmx) {
 		err = pmsw_vmx_get();
-		pf->holds_vmx = !err;
+		s->holds_vmx = !err;
 	}
-	mutex_unlock(&pf->lock);
 	return err;
 }
 
-static long pmsw_ioctl_vmxoff(struct pmsw_file *pf, unsigned long arg)
+static long pmsw_ioctl_vmxoff(struct pmsw_session *s, unsigned long arg)
 {
 	const char *why;
 	int err;
@@ -132,35 +132,64 @@ static long pmsw_ioctl_vmxoff(struct pmsw_file *pf, unsigned long arg)
 	if (err)
 		return refuse(err, "VMXOFF", why);
 
-	mutex_lock(&pf->lock);
-	if (pf->holds_vmx) {
+	if (s->holds_vmx) {
 		pmsw_vmx_put();
-		pf->holds_vmx = false;
+		s->holds_vmx = false;
 	}
-	mutex_unlock(&pf->lock);
 	return 0;
 }
 
-static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long pmsw_session_ioctl(struct pmsw_session *s, unsigned int cmd,
+			       unsigned long arg)
 {
-	struct pmsw_file *pf = file->private_data;
+	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
-	case PMSW_IOC_INFO:
-		return pmsw_ioctl_info((void __user *)arg);
 	case PMSW_IOC_VMXON:
-		return pmsw_ioctl_vmxon(pf, arg);
+		return pmsw_ioctl_vmxon(s, arg);
 	case PMSW_IOC_VMXOFF:
-		return pmsw_ioctl_vmxoff(pf, arg);
+		return pmsw_ioctl_vmxoff(s, arg);
+	case PMSW_IOC_SET_MEMORY:
+		return pmsw_session_set_memory(s, uarg);
+	case PMSW_IOC_MEMORY_RW:
+		return pmsw_session_memory_rw(s, uarg);
+	case PMSW_IOC_CONTEXT_CREATE:
+		return pmsw_context_create(s, uarg);
+	case PMSW_IOC_CONTEXT_SET:
+		return pmsw_context_set(s, uarg);
+	case PMSW_IOC_CONTEXT_GET:
+		return pmsw_context_get(s, uarg);
+	case PMSW_IOC_CONTEXT_DESTROY:
+		return pmsw_context_destroy(s, uarg);
+	case PMSW_IOC_RUN:
+		return pmsw_run(s, uarg);
+	case PMSW_IOC_STATS:
+		return pmsw_session_stats(s, uarg);
 	default:
 		return refuse(-ENOTTY, "ioctl", "unknown command");
 	}
+}
+
+/* INFO reads global state; every other command acts on the session. */
+static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct pmsw_session *s = file->private_data;
+	long ret;
+
+	if (cmd == PMSW_IOC_INFO)
+		return pmsw_ioctl_info((void __user *)arg);
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	ret = pmsw_session_ioctl(s, cmd, arg);
+	mutex_unlock(&s->lock);
+	return ret;
 }
 
 static const struct file_operations pmsw_fops = {
 	.owner		= THIS_MODULE,
 	.open		= pmsw_open,
 	.release	= pmsw_release,
+	.mmap		= pmsw_mmap,
 	.unlocked_ioctl	= pmsw_ioctl,
 	/* Every argument is built from __u32/__u64: same layout in compat. */
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -177,6 +206,7 @@ static int __init pmsw_init(void)
 {
 	int err;
 
+	pmsw_vmcs_init();
 	err = pmsw_vmx_init();
 	if (err)
 		return err;

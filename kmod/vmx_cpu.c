@@ -31,6 +31,7 @@
 
 #include "caps.h"
 #include "probe.h"
+#include "vmcs.h"
 #include "vmx_cpu.h"
 #include "vmx_ops.h"
 
@@ -115,6 +116,8 @@ static void vmx_cpu_disable(struct vmx_cpu *v)
 {
 	if (!v->on)
 		return;
+	/* VMCS data must reach memory before VMXOFF (SDM 25.11.1). */
+	pmsw_vmcs_clear_this_cpu();
 	/* Only fails if we were not in VMX operation: a bookkeeping bug. */
 	WARN_ON_ONCE(pmsw_vmxoff() != PMSW_VMX_OK);
 	cr4_clear_bits(X86_CR4_VMXE);

@@ -21,6 +21,7 @@ make_payload() {
 	make -C "$TOP" -s tools selftests >&2
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$ko" "$TOP/build/pmswitch" "$TOP"/build/selftests/* "$dir/"
+	cp "$ko" "$TOP/build/pmswitch" "$TOP/build/switch_bench" \
+		"$TOP"/build/selftests/* "$dir/"
 	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
 }

@@ -40,9 +40,11 @@ check "/dev/pmswitch exists" test -c /dev/pmswitch
 suite pmswitch_test ./pmswitch_test
 check "cli: pmswitch info" ./pmswitch info
 check "cli: pmswitch --json info" \
-	sh -c './pmswitch --json info | grep -q "\"abi_version\": 1,"'
+	sh -c './pmswitch --json info | grep -q "\"abi_version\": [0-9]"'
+check "cli: pmswitch example" ./pmswitch example
 check "cli: unknown command exits 2" \
 	sh -c './pmswitch frobnicate 2>/dev/null; test $? -eq 2'
+suite switch_test ./switch_test
 suite kvm_conflict_test ./kvm_conflict_test
 check "rmmod pmswitch" rmmod pmswitch
 check "insmod pmswitch.ko again" insmod ./pmswitch.ko

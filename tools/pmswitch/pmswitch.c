@@ -6,6 +6,7 @@
  *   pmswitch [--json] vmx status    per-CPU VMX state only
  *   pmswitch [--json] vmx cycle     VMXON on every CPU, show, VMXOFF, show
  *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
+ *   pmswitch [--json] example       the embedded example switch
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
  * With --json every result, and every error as {"error": ...}, is one
@@ -24,6 +25,8 @@
 #include <linux/pmswitch.h>
 
 #include "caps.h"
+#include "decode.h"
+#include "pmsw_guest.h"
 
 #define DEV_PATH	"/dev/" PMSW_DEVICE_NAME
 #define MAX_CPUS	1024
@@ -366,6 +369,151 @@ out:
 	return ret;
 }
 
+static const char *const type_names[] = { "?", "LAUNCH", "RESUME" };
+
+static const char *ctx_name(__u32 id, const char *const *names)
+{
+	return id == ~0U ? "-" : names[id];
+}
+
+static void print_transitions(const struct pmsw_transition *t, __u32 n,
+			      const char *const *names, bool *first)
+{
+	__u32 i;
+
+	if (json) {
+		printf("%s\"transitions\": [", *first ? "" : ", ");
+		for (i = 0; i < n; i++)
+			printf("%s{\"from\": \"%s\", \"to\": \"%s\", \"type\": \"%s\", \"exit_reason\": %u, \"exit\": \"%s\", \"exit_qualification\": %llu, \"vmwrites\": %u, \"vmwrites_context\": %u, \"vmwrites_elided\": %u, \"ticks\": %llu}",
+			       i ? ", " : "", ctx_name(t[i].from, names),
+			       names[t[i].to], type_names[t[i].type % 3],
+			       t[i].exit_reason, pmsw_exit_reason_name(t[i].exit_reason),
+			       (unsigned long long)t[i].exit_qualification,
+			       t[i].vmwrites, t[i].vmwrites_context,
+			       t[i].vmwrites_elided,
+			       (unsigned long long)t[i].ticks);
+		printf("]");
+		*first = false;
+		return;
+	}
+	printf("  %-3s %-8s %-8s %-7s %-22s %8s %8s %8s\n", "#", "from", "to",
+	       "type", "exit", "vmwrite", "ctx-wr", "ticks");
+	for (i = 0; i < n; i++)
+		printf("  %-3u %-8s %-8s %-7s %-22s %8u %8u %8llu\n", i,
+		       ctx_name(t[i].from, names), names[t[i].to],
+		       type_names[t[i].type % 3],
+		       pmsw_exit_reason_name(t[i].exit_reason), t[i].vmwrites,
+		       t[i].vmwrites_context, (unsigned long long)t[i].ticks);
+}
+
+/*
+ * The example switch: a 32-bit protected-mode origin (no paging) hands
+ * the CPU to a 64-bit target with VMCALL; one VM entry loads the whole
+ * target (CR0, CR3, CR4, GDTR, IDTR, segments, RSP, RIP), which reports
+ * what it sees and stops the run. Then two contexts ping-pong, to show
+ * the first entry of each as LAUNCH and every later one as RESUME.
+ */
+static int cmd_example(int argc, char **argv)
+{
+	static const char *const names[] = { "target", "origin" };
+	static const char *const pp_names[] = { "ping", "pong" };
+	struct pmsw_transition t[64];
+	struct pmsw_context target, origin, a, b;
+	struct pmsw_context_op op;
+	struct session s;
+	struct pmsw_run r;
+	uint64_t gdt_base = 0, cr0 = 0, cr3 = 0, cr4 = 0, rsp = 0;
+	uint16_t cs;
+	bool first = true;
+	int ret = 0;
+
+	(void)argv;
+	if (argc > 1)
+		return fail(EXIT_USAGE, "example: unexpected argument '%s'", argv[1]);
+	if (session_open(&s)) {
+		ret = fail(EXIT_FAIL, "cannot open a session: %s", strerror(errno));
+		goto out;
+	}
+	LOAD_GUEST(s.mem, GPA_TARGET, report64);
+	make_context(&target, LONG64, GPA_TARGET, 0x90000);
+	target.gpr[PMSW_RDI] = GPA_RESULTS;
+	LOAD_GUEST(s.mem, GPA_ORIGIN, switch32);
+	make_context(&origin, FLAT32, GPA_ORIGIN, 0x80000);
+	origin.gpr[PMSW_RSI] = 0;
+	if (context_create(s.fd, &target, &op) != 0 ||
+	    context_create(s.fd, &origin, &op) != 1) {
+		ret = fail(EXIT_FAIL, "context refused: %s: %s (SDM %s)",
+			   strerror(errno), op.violation.text, op.violation.section);
+		goto out;
+	}
+	if (run(s.fd, 1, &r, t, 64)) {
+		ret = fail(EXIT_FAIL, "run: %s: %s", strerror(errno), r.reason);
+		goto out;
+	}
+	memcpy(&gdt_base, s.mem + GPA_RESULTS + 2, 8);
+	memcpy(&cr0, s.mem + GPA_RESULTS + 32, 8);
+	memcpy(&cr3, s.mem + GPA_RESULTS + 40, 8);
+	memcpy(&cr4, s.mem + GPA_RESULTS + 48, 8);
+	memcpy(&cs, s.mem + GPA_RESULTS + 56, 2);
+	memcpy(&rsp, s.mem + GPA_RESULTS + 72, 8);
+	if (json) {
+		printf("{\"switch\": {");
+		print_transitions(t, r.nr_transitions, names, &first);
+		printf(", \"stop\": \"%s\", \"target_saw\": {\"cr0\": %llu, \"cr3\": %llu, \"cr4\": %llu, \"gdtr_base\": %llu, \"cs\": %u, \"rsp\": %llu}}",
+		       r.reason, (unsigned long long)cr0,
+		       (unsigned long long)cr3, (unsigned long long)cr4,
+		       (unsigned long long)gdt_base, cs,
+		       (unsigned long long)rsp);
+	} else {
+		printf("origin: 32-bit protected mode, no paging (CR0=%#llx CR3=%#llx CR4=%#llx CS=%#x)\n",
+		       (unsigned long long)origin.cr0, (unsigned long long)origin.cr3,
+		       (unsigned long long)origin.cr4, origin.seg[PMSW_SEG_CS].selector);
+		printf("target: 64-bit mode, 4-level paging (CR0=%#llx CR3=%#llx CR4=%#llx CS=%#x)\n\n",
+		       (unsigned long long)target.cr0, (unsigned long long)target.cr3,
+		       (unsigned long long)target.cr4, target.seg[PMSW_SEG_CS].selector);
+		print_transitions(t, r.nr_transitions, names, &first);
+		printf("\nstopped: %s\n", r.reason);
+		printf("the target saw: CR0=%#llx CR3=%#llx CR4=%#llx GDTR.base=%#llx CS=%#x RSP=%#llx (%s)\n\n",
+		       (unsigned long long)cr0, (unsigned long long)cr3,
+		       (unsigned long long)cr4, (unsigned long long)gdt_base, cs,
+		       (unsigned long long)rsp,
+		       cr0 == target.cr0 && cr3 == target.cr3 && cr4 == target.cr4 &&
+		       cs == target.seg[PMSW_SEG_CS].selector && rsp == target.rsp ?
+		       "exactly as submitted" : "DIFFERENT from what was submitted");
+	}
+	session_close(&s);
+
+	/* Ping-pong: A (32-bit) and B (PAE) switch to each other 3 times. */
+	if (session_open(&s)) {
+		ret = fail(EXIT_FAIL, "cannot open a session: %s", strerror(errno));
+		goto out;
+	}
+	LOAD_GUEST(s.mem, GPA_ORIGIN, ping32);
+	LOAD_GUEST(s.mem, GPA_TARGET, pong32);
+	make_context(&a, FLAT32, GPA_ORIGIN, 0x80000);
+	make_context(&b, PAE, GPA_TARGET, 0x90000);
+	a.gpr[PMSW_RSI] = 1;
+	a.gpr[PMSW_RCX] = a.gpr[PMSW_RDX] = 3;
+	if (context_create(s.fd, &a, &op) != 0 ||
+	    context_create(s.fd, &b, &op) != 1 || run(s.fd, 0, &r, t, 64)) {
+		ret = fail(EXIT_FAIL, "ping-pong: %s", strerror(errno));
+		goto out;
+	}
+	if (json) {
+		printf(", \"pingpong\": {");
+		first = true;
+		print_transitions(t, r.nr_transitions, pp_names, &first);
+		printf(", \"stop\": \"%s\"}}\n", r.reason);
+	} else {
+		printf("ping-pong between ping (32-bit) and pong (PAE):\n");
+		print_transitions(t, r.nr_transitions, pp_names, &first);
+		printf("\nstopped: %s\n", r.reason);
+	}
+out:
+	session_close(&s);
+	return ret;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command {
@@ -381,6 +529,8 @@ static const struct command {
 	  "turn VMX on on every CPU, show, turn it off, show" },
 	{ "vmx", cmd_vmx, "hold [SECS]",
 	  "keep VMX on every CPU until killed (or for SECS seconds)" },
+	{ "example", cmd_example, "",
+	  "the example: an atomic 32-bit to 64-bit switch, then a ping-pong" },
 	{ "help", cmd_help, "", "this text" },
 };
 
@@ -394,7 +544,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: pmswitch [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < NR_COMMANDS; i++)
-		printf("  %-4s %-12s %s\n", commands[i].name, commands[i].args,
+		printf("  %-7s %-12s %s\n", commands[i].name, commands[i].args,
 		       commands[i].help);
 	printf("\noptions:\n  -j, --json     one JSON object on stdout\n"
 	       "  -h, --help     this text\n  -V, --version  versions\n"

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMSW_ABI_VERSION	1
+#define PMSW_ABI_VERSION	2
 
 /* The misc device's name: /dev/pmswitch. */
 #define PMSW_DEVICE_NAME	"pmswitch"
@@ -201,5 +201,374 @@ struct pmsw_info {
  * must be 0. Errors: EINVAL (argument not 0).
  */
 #define PMSW_IOC_VMXOFF		_IO(PMSW_IOC_TYPE, 0x02)
+
+/*
+ * ---------------------------------------------------------------------
+ * Contexts: complete protected-mode environments (ABI version 2).
+ * ---------------------------------------------------------------------
+ */
+
+/* Segment registers, in the VMCS's order (SDM 25.4.1). */
+#define PMSW_SEG_ES		0
+#define PMSW_SEG_CS		1
+#define PMSW_SEG_SS		2
+#define PMSW_SEG_DS		3
+#define PMSW_SEG_FS		4
+#define PMSW_SEG_GS		5
+#define PMSW_SEG_LDTR		6
+#define PMSW_SEG_TR		7
+#define PMSW_NR_SEGS		8
+
+/*
+ * Access rights in the VMCS format (SDM 25.4.1, Table 25-2): type in
+ * bits 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15, and bit 16
+ * "segment unusable" (a null selector loaded in protected mode).
+ */
+#define PMSW_AR_TYPE(ar)	((ar) & 0xf)
+#define PMSW_AR_S		(1U << 4)
+#define PMSW_AR_DPL(ar)		(((ar) >> 5) & 3)
+#define PMSW_AR_P		(1U << 7)
+#define PMSW_AR_AVL		(1U << 12)
+#define PMSW_AR_L		(1U << 13)
+#define PMSW_AR_DB		(1U << 14)
+#define PMSW_AR_G		(1U << 15)
+#define PMSW_AR_UNUSABLE	(1U << 16)
+
+/**
+ * struct pmsw_segment - one segment register, hidden part included.
+ * @base:	base address.
+ * @limit:	limit in bytes (already scaled when G is set).
+ * @selector:	selector (bits 15:0).
+ * @ar:		access rights, PMSW_AR_*.
+ */
+struct pmsw_segment {
+	__u64 base;
+	__u32 limit;
+	__u32 selector;
+	__u32 ar;
+	__u32 reserved;
+};
+
+/** struct pmsw_dtable - GDTR or IDTR. */
+struct pmsw_dtable {
+	__u64 base;
+	__u32 limit;
+	__u32 reserved;
+};
+
+/* General registers, indexed in the x86 encoding order; RSP is @rsp. */
+#define PMSW_RAX	0
+#define PMSW_RCX	1
+#define PMSW_RDX	2
+#define PMSW_RBX	3
+#define PMSW_RBP	5
+#define PMSW_RSI	6
+#define PMSW_RDI	7
+#define PMSW_R8		8
+#define PMSW_R15	15
+#define PMSW_NR_GPRS	16
+
+/* Guest activity state (SDM 25.4.2); pmswitch enters active only. */
+#define PMSW_ACTIVITY_ACTIVE	0
+
+/**
+ * struct pmsw_context - a protected-mode environment.
+ * @size:		sizeof(struct pmsw_context).
+ * @flags:		0.
+ * @gpr:		general registers, PMSW_RAX..PMSW_R15; gpr[4] (RSP)
+ *			is ignored, RSP is @rsp.
+ * @rip, @rsp, @rflags:	instruction pointer, stack, flags.
+ * @cr0, @cr3, @cr4:	control registers as the environment sees them.
+ *			Bits the CPU requires in VMX non-root operation
+ *			(CR0.NE, CR4.VMXE, and CR0.PE/PG without
+ *			unrestricted guest) are set in the real register
+ *			and hidden by the read shadow.
+ * @efer, @pat:		IA32_EFER and IA32_PAT.
+ * @dr7:		DR7 (breakpoints are per context).
+ * @sysenter_cs, @sysenter_esp, @sysenter_eip: IA32_SYSENTER_* MSRs.
+ * @seg:		segment registers, PMSW_SEG_*.
+ * @gdtr, @idtr:	descriptor-table registers.
+ * @pdpte:		out only: the PAE page-directory-pointer entries.
+ *			On entry they are read from guest memory at CR3,
+ *			as MOV CR3 would (SDM 4.4.1).
+ * @exception_bitmap:	exceptions that exit to the monitor instead of
+ *			being delivered through the environment's IDT (bit n
+ *			for vector n, SDM 26.2); the run stops and reports
+ *			vector and error code.
+ * @interruptibility:	guest interruptibility state (SDM 25.4.2).
+ * @cr0_mask, @cr4_mask: guest/host masks: a MOV to CR0/CR4 that would
+ *			change a masked bit exits to the monitor and stops
+ *			the run (SDM 26.3). The bits the CPU requires are
+ *			always masked in addition.
+ * @reserved:		must be 0.
+ */
+struct pmsw_context {
+	__u32 size;
+	__u32 flags;
+	__u64 gpr[PMSW_NR_GPRS];
+	__u64 rip;
+	__u64 rsp;
+	__u64 rflags;
+	__u64 cr0;
+	__u64 cr3;
+	__u64 cr4;
+	__u64 efer;
+	__u64 pat;
+	__u64 dr7;
+	__u64 sysenter_cs;
+	__u64 sysenter_esp;
+	__u64 sysenter_eip;
+	struct pmsw_segment seg[PMSW_NR_SEGS];
+	struct pmsw_dtable gdtr;
+	struct pmsw_dtable idtr;
+	__u64 pdpte[4];
+	__u32 exception_bitmap;
+	__u32 interruptibility;
+	__u64 cr0_mask;
+	__u64 cr4_mask;
+	__u64 reserved[8];
+};
+
+/**
+ * struct pmsw_violation - one broken VM-entry rule.
+ * @rule:	PMSW rule number (stable; see Documentation/checks.rst).
+ * @field:	VMCS field encoding of the offending field (SDM Appendix B),
+ *		or 0 when the rule is about the context as a whole.
+ * @value:	the offending value.
+ * @section:	SDM section of the rule, NUL-terminated, e.g. "27.3.1.1".
+ * @text:	the rule in words, NUL-terminated.
+ */
+struct pmsw_violation {
+	__u32 rule;
+	__u32 field;
+	__u64 value;
+	char section[16];
+	char text[112];
+};
+
+/*
+ * ---------------------------------------------------------------------
+ * Sessions: guest memory, contexts, runs.
+ * ---------------------------------------------------------------------
+ *
+ * Each open file of /dev/pmswitch is a session. It owns one block of
+ * guest-physical memory starting at guest-physical address 0 (set once
+ * with PMSW_IOC_SET_MEMORY; mmap() the file at offset 0 to fill and read
+ * it, or use PMSW_IOC_MEMORY_RW) and up to PMSW_MAX_CONTEXTS contexts.
+ * Every context has its own VMCS; all share the memory (one EPT).
+ */
+#define PMSW_MAX_MEMORY		(256ULL << 20)
+#define PMSW_MAX_CONTEXTS	64
+
+/**
+ * struct pmsw_memory - argument of PMSW_IOC_SET_MEMORY.
+ * @size:	sizeof(struct pmsw_memory).
+ * @flags:	0.
+ * @bytes:	memory size: a multiple of 4096, 4096..PMSW_MAX_MEMORY.
+ */
+struct pmsw_memory {
+	__u32 size;
+	__u32 flags;
+	__u64 bytes;
+	__u64 reserved[2];
+};
+
+/* struct pmsw_memory_rw.flags */
+#define PMSW_MEM_WRITE		(1U << 0)	/* user -> guest; else guest -> user */
+
+/**
+ * struct pmsw_memory_rw - argument of PMSW_IOC_MEMORY_RW.
+ * @size:	sizeof(struct pmsw_memory_rw).
+ * @flags:	PMSW_MEM_WRITE or 0.
+ * @gpa:	guest-physical address.
+ * @len:	bytes; [@gpa, @gpa + @len) must lie in the memory.
+ * @buf:	user pointer.
+ */
+struct pmsw_memory_rw {
+	__u32 size;
+	__u32 flags;
+	__u64 gpa;
+	__u64 len;
+	__u64 buf;
+	__u64 reserved[2];
+};
+
+/**
+ * struct pmsw_context_op - argument of the PMSW_IOC_CONTEXT_* commands.
+ * @size:	 sizeof(struct pmsw_context_op).
+ * @flags:	 0.
+ * @id:		 CREATE: out; SET, GET, DESTROY: in.
+ * @nr_violations: out: rules the context breaks (EINVAL); the first is
+ *		 in @violation.
+ * @context:	 user pointer to struct pmsw_context: read by CREATE and
+ *		 SET, written by GET.
+ * @violation:	 out: the first broken rule.
+ */
+struct pmsw_context_op {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 nr_violations;
+	__u64 context;
+	struct pmsw_violation violation;
+	__u64 reserved[2];
+};
+
+/*
+ * Hypercalls: VMCALL from a context with the function in RAX (and EAX
+ * in 32-bit and real mode). The result comes back in RAX (0 or -errno)
+ * when the caller is resumed.
+ */
+/* Switch to the context whose id is in RBX: one VM entry loads it all. */
+#define PMSW_HC_SWITCH		1
+/* Stop the run; RBX is returned as struct pmsw_run.stop_code. */
+#define PMSW_HC_STOP		2
+
+/* Transition types (seed 004): which instruction entered the context. */
+#define PMSW_ENTRY_LAUNCH	1	/* VMLAUNCH: the VMCS was clear */
+#define PMSW_ENTRY_RESUME	2	/* VMRESUME: launched, current here */
+
+/* Basic exit reasons the module reports (SDM Appendix C). */
+#define PMSW_EXIT_EXCEPTION_NMI		0
+#define PMSW_EXIT_EXTERNAL_INTERRUPT	1
+#define PMSW_EXIT_TRIPLE_FAULT		2
+#define PMSW_EXIT_CPUID			10
+#define PMSW_EXIT_HLT			12
+#define PMSW_EXIT_VMCALL		18
+#define PMSW_EXIT_CR_ACCESS		28
+#define PMSW_EXIT_DR_ACCESS		29
+#define PMSW_EXIT_IO			30
+#define PMSW_EXIT_RDMSR			31
+#define PMSW_EXIT_WRMSR			32
+#define PMSW_EXIT_INVALID_GUEST_STATE	33
+#define PMSW_EXIT_MSR_LOADING		34
+#define PMSW_EXIT_EPT_VIOLATION		48
+#define PMSW_EXIT_EPT_MISCONFIG		49
+#define PMSW_EXIT_PREEMPTION_TIMER	52
+#define PMSW_NR_EXIT_REASONS		80
+
+/**
+ * struct pmsw_transition - one VM entry and the exit that ended it.
+ * @from:	context that ran before (the origin), or ~0 for the first.
+ * @to:		context entered.
+ * @type:	PMSW_ENTRY_LAUNCH or PMSW_ENTRY_RESUME.
+ * @exit_reason: basic exit reason (bits 15:0 of the exit-reason field);
+ *		bit 31 set if the entry itself failed (SDM 28.1).
+ * @exit_qualification: exit qualification of that exit.
+ * @vmwrites:	VMWRITEs issued to prepare this entry.
+ * @vmwrites_context: of those, writes of the context's own fields
+ *		(the rest is host state and controls).
+ * @vmwrites_elided: VMWRITEs the field cache skipped (same value).
+ * @ticks:	TSC ticks from the previous exit (or the run's start) to
+ *		this entry: the monitor's path. Under Bochs one tick is one
+ *		executed instruction.
+ */
+struct pmsw_transition {
+	__u32 from;
+	__u32 to;
+	__u32 type;
+	__u32 exit_reason;
+	__u64 exit_qualification;
+	__u32 vmwrites;
+	__u32 vmwrites_context;
+	__u32 vmwrites_elided;
+	__u32 reserved;
+	__u64 ticks;
+};
+
+/* Why a run stopped (struct pmsw_run.stop_reason). */
+#define PMSW_STOP_HYPERCALL	1	/* PMSW_HC_STOP; code in stop_code */
+#define PMSW_STOP_HLT		2	/* the context executed HLT */
+#define PMSW_STOP_EXIT		3	/* an exit the monitor does not
+					 * resume from: see @exit */
+#define PMSW_STOP_ENTRY_FAILED	4	/* VMfail or exit reason 33/34 */
+#define PMSW_STOP_LIMIT		5	/* max_transitions reached */
+#define PMSW_STOP_SIGNAL	6	/* a signal is pending (EINTR) */
+
+/**
+ * struct pmsw_exit - details of the exit that stopped a run.
+ * @reason:	full exit-reason field.
+ * @qualification: exit qualification.
+ * @guest_physical: guest-physical address (EPT violations).
+ * @guest_linear: guest-linear address, when valid.
+ * @intr_info:	VM-exit interruption information (exceptions).
+ * @intr_error_code: the exception's error code.
+ * @idt_vectoring_info: IDT-vectoring information.
+ * @instruction_len: VM-exit instruction length.
+ * @vm_instruction_error: VM-instruction error (SDM 31.4) after VMfail.
+ */
+struct pmsw_exit {
+	__u32 reason;
+	__u32 intr_info;
+	__u64 qualification;
+	__u64 guest_physical;
+	__u64 guest_linear;
+	__u32 intr_error_code;
+	__u32 idt_vectoring_info;
+	__u32 instruction_len;
+	__u32 vm_instruction_error;
+};
+
+/**
+ * struct pmsw_run - argument of PMSW_IOC_RUN.
+ * @size:	 sizeof(struct pmsw_run).
+ * @flags:	 0.
+ * @context:	 in: the context to enter first (to continue a stopped
+ *		 run, pass @stop_context).
+ * @max_transitions: in: stop after this many entries; 0: no limit.
+ * @transitions: in: user pointer to struct pmsw_transition[@nr_transitions].
+ * @nr_transitions: in: room at @transitions; out: records written.
+ * @total_transitions: out: entries made, recorded or not.
+ * @stop_reason: out: PMSW_STOP_*.
+ * @stop_context: out: the context that was running when the run stopped.
+ * @stop_code:	 out: RBX of PMSW_HC_STOP.
+ * @exit:	 out: the exit that stopped the run.
+ * @reason:	 out: why, in words, NUL-terminated.
+ */
+struct pmsw_run {
+	__u32 size;
+	__u32 flags;
+	__u32 context;
+	__u32 max_transitions;
+	__u64 transitions;
+	__u32 nr_transitions;
+	__u32 total_transitions;
+	__u32 stop_reason;
+	__u32 stop_context;
+	__u64 stop_code;
+	struct pmsw_exit exit;
+	char reason[128];
+	__u64 reserved[2];
+};
+
+/**
+ * struct pmsw_stats - argument of PMSW_IOC_STATS.
+ * @size:	 sizeof(struct pmsw_stats).
+ * @flags:	 PMSW_STATS_GLOBAL for the module-wide counters, else this
+ *		 session's.
+ */
+#define PMSW_STATS_GLOBAL	(1U << 0)
+struct pmsw_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 vmwrites;
+	__u64 vmwrites_elided;
+	__u64 vmreads;
+	__u64 launches;
+	__u64 resumes;
+	__u64 vmclears;
+	__u64 vmptrlds;
+	__u64 exits[PMSW_NR_EXIT_REASONS];
+	__u64 reserved[4];
+};
+
+#define PMSW_IOC_SET_MEMORY	_IOW(PMSW_IOC_TYPE, 0x10, struct pmsw_memory)
+#define PMSW_IOC_MEMORY_RW	_IOW(PMSW_IOC_TYPE, 0x11, struct pmsw_memory_rw)
+#define PMSW_IOC_CONTEXT_CREATE	_IOWR(PMSW_IOC_TYPE, 0x20, struct pmsw_context_op)
+#define PMSW_IOC_CONTEXT_SET	_IOWR(PMSW_IOC_TYPE, 0x21, struct pmsw_context_op)
+#define PMSW_IOC_CONTEXT_GET	_IOWR(PMSW_IOC_TYPE, 0x22, struct pmsw_context_op)
+#define PMSW_IOC_CONTEXT_DESTROY _IOWR(PMSW_IOC_TYPE, 0x23, struct pmsw_context_op)
+#define PMSW_IOC_RUN		_IOWR(PMSW_IOC_TYPE, 0x30, struct pmsw_run)
+#define PMSW_IOC_STATS		_IOWR(PMSW_IOC_TYPE, 0x31, struct pmsw_stats)
 
 #endif /* _UAPI_LINUX_PMSWITCH_H */

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sessions: guest memory with its EPT, and contexts.
+ *
+ * Guest memory is one vmalloc_user() block mapped at guest-physical 0 by
+ * a 4-level EPT with 4-KiB write-back pages (SDM 29.3.2, 29.3.7); any
+ * guest-physical address beyond it has no EPT entry, so an access there
+ * is an EPT violation the run reports: the guest never reaches host
+ * memory.
+ *
+ * A context's state lives in its VMCS once it has run. Updating it first
+ * reads the VMCS back (if the guest ran since), checks the new context
+ * only against the rules whose inputs changed, and marks only the VMCS
+ * fields whose values changed: the next entry writes those alone
+ * (seed 004, claims 26-29).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/io.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
+
+#include "abi.h"
+#include "caps.h"
+#include "check.h"
+#include "probe.h"
+#include "session.h"
+#include "vmx_cpu.h"
+
+/* EPT entry bits (SDM 29.3.2, Tables 29-1..29-6). */
+#define EPT_RWX			0x7ULL
+#define EPT_MEMTYPE_WB		(6ULL << 3)
+/* EPTP: write-back paging structures, 4-level walk (SDM 25.6.11). */
+#define EPTP_WB_WALK4		(6ULL | (3ULL << 3))
+
+struct ept_page {
+	struct list_head node;
+	u64 *table;
+};
+
+static int refuse(int err, const char *cmd, const char *why)
+{
+	pr_info_ratelimited("%s: %s (errno %d)\n", cmd, why, -err);
+	return err;
+}
+
+struct pmsw_session *pmsw_session_create(void)
+{
+	struct pmsw_session *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return NULL;
+	if (!zalloc_cpumask_var(&s->ept_fresh, GFP_KERNEL_ACCOUNT)) {
+		kfree(s);
+		return NULL;
+	}
+	mutex_init(&s->lock);
+	INIT_LIST_HEAD(&s->ept_pages);
+	return s;
+}
+
+static u64 *ept_alloc_table(struct pmsw_session *s)
+{
+	struct ept_page *p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+
+	if (!p)
+		return NULL;
+	p->table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!p->table) {
+		kfree(p);
+		return NULL;
+	}
+	list_add(&p->node, &s->ept_pages);
+	return p->table;
+}
+
+static void ept_free(struct pmsw_session *s)
+{
+	struct ept_page *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &s->ept_pages, node) {
+		free_page((unsigned long)p->table);
+		kfree(p);
+	}
+	INIT_LIST_HEAD(&s->ept_pages);
+	s->eptp = 0;
+}
+
+/* The next-level table under @entry, allocated on first use. */
+static u64 *ept_next(struct pmsw_session *s, u64 *entry)
+{
+	u64 *table;
+
+	if (*entry)
+		return phys_to_virt(*entry & PAGE_MASK);
+	table = ept_alloc_table(s);
+	if (table)
+		*entry = virt_to_phys(table) | EPT_RWX;
+	return table;
+}
+
+/* Map guest-physical [0, bytes) to the session's memory, 4 KiB at a time. */
+static int ept_build(struct pmsw_session *s)
+{
+	u64 *pml4, *pdpt, *pd, *pt, gpa;
+
+	pml4 = ept_alloc_table(s);
+	if (!pml4)
+		return -ENOMEM;
+	for (gpa = 0; gpa < s->mem_bytes; gpa += PAGE_SIZE) {
+		pdpt = ept_next(s, &pml4[(gpa >> 39) & 511]);
+		pd = pdpt ? ept_next(s, &pdpt[(gpa >> 30) & 511]) : NULL;
+		pt = pd ? ept_next(s, &pd[(gpa >> 21) & 511]) : NULL;
+		if (!pt)
+			return -ENOMEM;
+		pt[(gpa >> 12) & 511] = PFN_PHYS(vmalloc_to_pfn(s->mem + gpa)) |
+					EPT_MEMTYPE_WB | EPT_RWX;
+	}
+	s->eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
+	return 0;
+}
+
+long pmsw_session_set_memory(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_memory m;
+	int err;
+
+	if (copy_from_user(&m, uarg, sizeof(m)))
+		return refuse(-EFAULT, "SET_MEMORY", "argument not readable");
+	if (m.size != sizeof(m) || m.flags || m.reserved[0] || m.reserved[1])
+		return refuse(-EINVAL, "SET_MEMORY", "bad size, flags or reserved fields");
+	if (!m.bytes || m.bytes % PAGE_SIZE || m.bytes > PMSW_MAX_MEMORY)
+		return refuse(-EINVAL, "SET_MEMORY", "bytes must be a multiple of 4096 in 4096..PMSW_MAX_MEMORY");
+	if (s->mem)
+		return refuse(-EBUSY, "SET_MEMORY", "this session already has memory");
+
+	s->mem = vmalloc_user(m.bytes);
+	if (!s->mem)
+		return -ENOMEM;
+	s->mem_bytes = m.bytes;
+	err = ept_build(s);
+	if (err) {
+		ept_free(s);
+		vfree(s->mem);
+		s->mem = NULL;
+		s->mem_bytes = 0;
+	}
+	return err;
+}
+
+long pmsw_session_memory_rw(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_memory_rw rw;
+	void __user *buf;
+	unsigned long left;
+
+	if (copy_from_user(&rw, uarg, sizeof(rw)))
+		return refuse(-EFAULT, "MEMORY_RW", "argument not readable");
+	if (rw.size != sizeof(rw) || (rw.flags & ~PMSW_MEM_WRITE) ||
+	    rw.reserved[0] || rw.reserved[1])
+		return refuse(-EINVAL, "MEMORY_RW", "bad size, flags or reserved fields");
+	if (!s->mem || rw.gpa > s->mem_bytes || rw.len > s->mem_bytes - rw.gpa)
+		return refuse(-EINVAL, "MEMORY_RW", "range outside guest memory");
+
+	buf = u64_to_user_ptr(rw.buf);
+	if (rw.flags & PMSW_MEM_WRITE)
+		left = copy_from_user(s->mem + rw.gpa, buf, rw.len);
+	else
+		left = copy_to_user(buf, s->mem + rw.gpa, rw.len);
+	return left ? refuse(-EFAULT, "MEMORY_RW", "buffer not accessible") : 0;
+}
+
+int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma)
+{
+	if (!s->mem)
+		return refuse(-ENODEV, "mmap", "no guest memory: PMSW_IOC_SET_MEMORY first");
+	return remap_vmalloc_range(vma, s->mem, vma->vm_pgoff);
+}
+
+struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id)
+{
+	return id < PMSW_MAX_CONTEXTS ? s->ctx[id] : NULL;
+}
+
+static u64 vmcs_read_cb(void *arg, unsigned int enc)
+{
+	return pmsw_vmcs_read(arg, enc);
+}
+
+/*
+ * Bring @ctx->cur up to date with the VMCS after the guest ran: VMPTRLD
+ * it here (VMCLEAR on another CPU first if needed) and read it back.
+ */
+int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx)
+{
+	int err;
+
+	if (!ctx->stale)
+		return 0;
+	for (;;) {
+		preempt_disable();
+		err = pmsw_vmcs_load(ctx->vmcs);
+		if (err != -EAGAIN)
+			break;
+		preempt_enable();
+		pmsw_vmcs_clear(ctx->vmcs);
+	}
+	if (!err) {
+		pmsw_ctx_from_vmcs(&ctx->cur, vmcs_read_cb, ctx->vmcs);
+		ctx->cur.size = sizeof(ctx->cur);
+		ctx->stale = false;
+	}
+	preempt_enable();
+	return err;
+}
+
+/* Read the four PAE PDPTEs at CR3 from guest memory (SDM 4.4.1). */
+static void load_pdptes(struct pmsw_session *s, struct pmsw_context *c)
+{
+	bool pae = (c->cr0 & X86_CR0_PG) && (c->cr4 & X86_CR4_PAE) &&
+		   !(c->efer & EFER_LMA);
+	u64 base = c->cr3 & 0xffffffe0ULL;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		c->pdpte[i] = pae && base + 32 <= s->mem_bytes ?
+			      ((u64 *)(s->mem + base))[i] : 0;
+}
+
+static void ctx_env(struct pmsw_session *s, const struct pmsw_context *c,
+		    struct pmsw_check_env *env)
+{
+	*env = s->base_env;
+	if (c->efer & EFER_LMA)
+		env->entry |= PMSW_ENTRY_IA32E_MODE;
+}
+
+/*
+ * Check @next against the rules that read the parts that changed from
+ * @ctx->cur; on success mark the VMCS fields whose values change.
+ */
+static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
+		      struct pmsw_context *next, __u64 parts,
+		      struct pmsw_context_op *op)
+{
+	struct pmsw_ctx_fields *old;
+	struct pmsw_check_env env;
+	unsigned int i, n;
+
+	load_pdptes(s, next);
+	ctx_env(s, next, &env);
+	n = pmsw_check_context(next, &env, parts, &op->violation, 1);
+	op->nr_violations = n;
+	if (n)
+		return -EINVAL;
+
+	if (parts == PMSW_CP_ALL) {
+		pmsw_ctx_fields(next, &env, &ctx->fields);
+		memcpy(ctx->dirty, ctx->fields.set, sizeof(ctx->dirty));
+	} else {
+		old = kmalloc(sizeof(*old), GFP_KERNEL);
+		if (!old)
+			return -ENOMEM;
+		/* @cur may have been read back since @fields was computed. */
+		pmsw_ctx_fields(&ctx->cur, &ctx->env, old);
+		pmsw_ctx_fields(next, &env, &ctx->fields);
+		for (i = 0; i < PMSW_VMCS_NR_FIELDS; i++)
+			if (pmsw_field_test(ctx->fields.set, i) &&
+			    old->val[i] != ctx->fields.val[i])
+				pmsw_field_set(ctx->dirty, i);
+		kfree(old);
+	}
+
+	ctx->cur = *next;
+	ctx->env = env;
+	memcpy(ctx->regs, next->gpr, sizeof(ctx->regs));
+	return 0;
+}
+
+static int copy_op(struct pmsw_context_op *op, void __user *uarg,
+		   const char *cmd)
+{
+	if (copy_from_user(op, uarg, sizeof(*op)))
+		return refuse(-EFAULT, cmd, "argument not readable");
+	if (op->size != sizeof(*op) || op->flags || op->reserved[0] ||
+	    op->reserved[1])
+		return refuse(-EINVAL, cmd, "struct pmsw_context_op: bad size, flags or reserved fields");
+	return 0;
+}
+
+static int copy_ctx_in(struct pmsw_context *c, const struct pmsw_context_op *op,
+		       const char *cmd)
+{
+	if (copy_from_user(c, u64_to_user_ptr(op->context), sizeof(*c)))
+		return refuse(-EFAULT, cmd, "context not readable");
+	return 0;
+}
+
+/* Report @op back; the violation goes to the log too. */
+static long finish_op(struct pmsw_context_op *op, void __user *uarg,
+		      long err, const char *cmd)
+{
+	if (err == -EINVAL && op->nr_violations)
+		pr_info_ratelimited("%s: context breaks %u rule(s), first: %s %s (SDM %s), value %#llx\n",
+				    cmd, op->nr_violations,
+				    pmsw_vmcs_field_name(op->violation.field) ?: "context",
+				    op->violation.text, op->violation.section,
+				    op->violation.value);
+	if (copy_to_user(uarg, op, sizeof(*op)))
+		return -EFAULT;
+	return err;
+}
+
+/* The controls a session's contexts use, folded against the CPU's caps. */
+static int session_setup_controls(struct pmsw_session *s)
+{
+	struct pmsw_check_env *e = &s->base_env;
+	u32 proc2_opt = PMSW_PROC2_UNRESTRICTED_GUEST | PMSW_PROC2_WBINVD_EXITING;
+	int err;
+
+	pmsw_read_caps(&s->caps);
+	e->caps = &s->caps;
+	e->phys_bits = boot_cpu_data.x86_phys_bits;
+	/*
+	 * External interrupts and NMIs belong to the host (SDM 25.6.1). The
+	 * VMX-preemption timer bounds how long a guest runs without an exit
+	 * (SDM 26.5.1): a guest that loops with interrupts masked cannot
+	 * keep the CPU (Bochs does not exit on external interrupts while the
+	 * guest's RFLAGS.IF is 0).
+	 */
+	err = pmsw_adjust_ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING,
+			       PMSW_PIN_PREEMPTION_TIMER, s->caps.pinbased_ctls,
+			       &e->pin);
+	/*
+	 * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
+	 * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps
+	 * every RDMSR/WRMSR exits too (SDM 26.1.3).
+	 */
+	err = err ?: pmsw_adjust_ctls(PMSW_PROC_HLT_EXITING |
+				      PMSW_PROC_MWAIT_EXITING |
+				      PMSW_PROC_RDPMC_EXITING |
+				      PMSW_PROC_CR8_LOAD_EXITING |
+				      PMSW_PROC_CR8_STORE_EXITING |
+				      PMSW_PROC_MOV_DR_EXITING |
+				      PMSW_PROC_UNCOND_IO_EXITING |
+				      PMSW_PROC_MONITOR_EXITING |
+				      PMSW_PROC_SECONDARY_CTLS, 0,
+				      s->caps.procbased_ctls, &e->proc);
+	err = err ?: pmsw_adjust_ctls(PMSW_PROC2_EPT, proc2_opt,
+				      s->caps.procbased_ctls2, &e->proc2);
+	err = err ?: pmsw_adjust_ctls(PMSW_EXIT_HOST_ADDR_SPACE_SIZE |
+				      PMSW_EXIT_SAVE_EFER | PMSW_EXIT_LOAD_EFER |
+				      PMSW_EXIT_SAVE_PAT | PMSW_EXIT_LOAD_PAT |
+				      PMSW_EXIT_SAVE_DEBUG, 0,
+				      s->caps.exit_ctls, &e->exit);
+	err = err ?: pmsw_adjust_ctls(PMSW_ENTRY_LOAD_EFER | PMSW_ENTRY_LOAD_PAT |
+				      PMSW_ENTRY_LOAD_DEBUG, 0,
+				      s->caps.entry_ctls, &e->entry);
+	if (err)
+		return refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
+	/* The IA-32e mode guest bit is per context. */
+	e->entry &= ~PMSW_ENTRY_IA32E_MODE;
+	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
+	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
+	return 0;
+}
+
+long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_context_op op;
+	struct pmsw_context next;
+	struct pmsw_ctx *ctx;
+	unsigned int id;
+	long err;
+
+	err = copy_op(&op, uarg, "CONTEXT_CREATE");
+	if (err)
+		return err;
+	err = copy_ctx_in(&next, &op, "CONTEXT_CREATE");
+	if (err)
+		return err;
+	if (!s->mem)
+		return refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
+	for (id = 0; id < PMSW_MAX_CONTEXTS && s->ctx[id]; id++)
+		;
+	if (id == PMSW_MAX_CONTEXTS)
+		return refuse(-ENOSPC, "CONTEXT_CREATE", "PMSW_MAX_CONTEXTS contexts exist");
+
+	if (!s->ctx_vmx_ref) {
+		err = pmsw_vmx_get();
+		if (err)
+			return err;
+		s->ctx_vmx_ref = true;
+		err = session_setup_controls(s);
+		if (err)
+			return err;
+	}
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->id = id;
+	ctx->vmcs = pmsw_vmcs_alloc(&s->counters);
+	if (!ctx->vmcs) {
+		kfree(ctx);
+		return -ENOMEM;
+	}
+	memset(&op.violation, 0, sizeof(op.violation));
+	op.nr_violations = 0;
+	err = ctx_update(s, ctx, &next, PMSW_CP_ALL, &op);
+	if (err) {
+		pmsw_vmcs_free(ctx->vmcs);
+		kfree(ctx);
+		return finish_op(&op, uarg, err, "CONTEXT_CREATE");
+	}
+	s->ctx[id] = ctx;
+	op.id = id;
+	return finish_op(&op, uarg, 0, "CONTEXT_CREATE");
+}
+
+long pmsw_context_set(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_context_op op;
+	struct pmsw_context next;
+	struct pmsw_ctx *ctx;
+	long err;
+
+	err = copy_op(&op, uarg, "CONTEXT_SET");
+	if (err)
+		return err;
+	ctx = pmsw_session_ctx(s, op.id);
+	if (!ctx)
+		return refuse(-ENOENT, "CONTEXT_SET", "no context with this id");
+	err = copy_ctx_in(&next, &op, "CONTEXT_SET");
+	if (err)
+		return err;
+	err = pmsw_ctx_refresh(s, ctx);
+	if (err)
+		return err;
+	memset(&op.violation, 0, sizeof(op.violation));
+	op.nr_violations = 0;
+	load_pdptes(s, &next);
+	err = ctx_update(s, ctx, &next, pmsw_ctx_changed_parts(&ctx->cur, &next),
+			 &op);
+	return finish_op(&op, uarg, err, "CONTEXT_SET");
+}
+
+long pmsw_context_get(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_context_op op;
+	struct pmsw_ctx *ctx;
+	long err;
+
+	err = copy_op(&op, uarg, "CONTEXT_GET");
+	if (err)
+		return err;
+	ctx = pmsw_session_ctx(s, op.id);
+	if (!ctx)
+		return refuse(-ENOENT, "CONTEXT_GET", "no context with this id");
+	err = pmsw_ctx_refresh(s, ctx);
+	if (err)
+		return err;
+	memcpy(ctx->cur.gpr, ctx->regs, sizeof(ctx->regs));
+	if (copy_to_user(u64_to_user_ptr(op.context), &ctx->cur,
+			 sizeof(ctx->cur)))
+		return refuse(-EFAULT, "CONTEXT_GET", "context not writable");
+	return 0;
+}
+
+static void ctx_free(struct pmsw_ctx *ctx)
+{
+	pmsw_vmcs_free(ctx->vmcs);
+	kfree(ctx);
+}
+
+long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_context_op op;
+	struct pmsw_ctx *ctx;
+	long err;
+
+	err = copy_op(&op, uarg, "CONTEXT_DESTROY");
+	if (err)
+		return err;
+	ctx = pmsw_session_ctx(s, op.id);
+	if (!ctx)
+		return refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
+	s->ctx[op.id] = NULL;
+	ctx_free(ctx);
+	return 0;
+}
+
+static void counters_to_user(struct pmsw_stats *st,
+			     const struct pmsw_vmx_counters *c, const u64 *exits)
+{
+	st->vmwrites = c->vmwrites;
+	st->vmwrites_elided = c->vmwrites_elided;
+	st->vmreads = c->vmreads;
+	st->launches = c->launches;
+	st->resumes = c->resumes;
+	st->vmclears = c->vmclears;
+	st->vmptrlds = c->vmptrlds;
+	if (exits)
+		memcpy(st->exits, exits, sizeof(st->exits));
+}
+
+long pmsw_session_stats(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_stats st;
+
+	if (copy_from_user(&st, uarg, sizeof(st)))
+		return refuse(-EFAULT, "STATS", "argument not readable");
+	if (st.size != sizeof(st) || (st.flags & ~PMSW_STATS_GLOBAL))
+		return refuse(-EINVAL, "STATS", "bad size or flags");
+	if (st.flags & PMSW_STATS_GLOBAL) {
+		struct pmsw_vmx_counters sum = { 0 };
+		unsigned int cpu, i;
+
+		memset(st.exits, 0, sizeof(st.exits));
+		for_each_possible_cpu(cpu) {
+			const struct pmsw_vmx_counters *c =
+				per_cpu_ptr(&pmsw_global_counters, cpu);
+
+			sum.vmwrites += c->vmwrites;
+			sum.vmwrites_elided += c->vmwrites_elided;
+			sum.vmreads += c->vmreads;
+			sum.launches += c->launches;
+			sum.resumes += c->resumes;
+			sum.vmclears += c->vmclears;
+			sum.vmptrlds += c->vmptrlds;
+			for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+				st.exits[i] += per_cpu(pmsw_global_exits, cpu)[i];
+		}
+		counters_to_user(&st, &sum, NULL);
+	} else {
+		counters_to_user(&st, &s->counters, s->exits);
+	}
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+void pmsw_session_destroy(struct pmsw_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+		if (s->ctx[i])
+			ctx_free(s->ctx[i]);
+	if (s->ctx_vmx_ref)
+		pmsw_vmx_put();
+	if (s->holds_vmx)
+		pmsw_vmx_put();
+	ept_free(s);
+	vfree(s->mem);
+	free_cpumask_var(s->ept_fresh);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}

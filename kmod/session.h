@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A session: one open file of /dev/pmswitch, with its guest memory (and
+ * the EPT that maps it), its contexts (one VMCS each) and its counters.
+ */
+#ifndef PMSW_SESSION_H
+#define PMSW_SESSION_H
+
+#include <linux/cpumask.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/pmswitch.h>
+
+#include "ctxmap.h"
+#include "vmcs.h"
+
+struct pmsw_ctx {
+	unsigned int id;
+	struct pmsw_vmcs *vmcs;
+	/* The context as last submitted or read back. */
+	struct pmsw_context cur;
+	/* The VMCS's guest state is newer than @cur: it ran since. */
+	bool stale;
+	/* VMCS field values of @cur, and which to VMWRITE before the next entry. */
+	struct pmsw_ctx_fields fields;
+	__u64 dirty[PMSW_FIELD_WORDS];
+	struct pmsw_check_env env;
+	u64 regs[PMSW_NR_GPRS];
+};
+
+struct pmsw_session {
+	struct mutex lock;
+	/* PMSW_IOC_VMXON was called on this file. */
+	bool holds_vmx;
+	/* The session's own VMX reference, held while contexts exist. */
+	bool ctx_vmx_ref;
+
+	void *mem;
+	u64 mem_bytes;
+	u64 eptp;
+	struct list_head ept_pages;
+	/* CPUs that have flushed stale translations of @eptp (INVEPT). */
+	cpumask_var_t ept_fresh;
+
+	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
+	/* Controls every context starts from (derived from the caps). */
+	struct pmsw_vmx_caps caps;
+	struct pmsw_check_env base_env;
+	/* VMX-preemption timer value: the longest stretch a guest runs. */
+	u32 preemption_ticks;
+
+	struct pmsw_vmx_counters counters;
+	u64 exits[PMSW_NR_EXIT_REASONS];
+};
+
+struct pmsw_session *pmsw_session_create(void);
+void pmsw_session_destroy(struct pmsw_session *s);
+
+long pmsw_session_set_memory(struct pmsw_session *s, void __user *uarg);
+long pmsw_session_memory_rw(struct pmsw_session *s, void __user *uarg);
+int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma);
+
+long pmsw_context_create(struct pmsw_session *s, void __user *uarg);
+long pmsw_context_set(struct pmsw_session *s, void __user *uarg);
+long pmsw_context_get(struct pmsw_session *s, void __user *uarg);
+long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg);
+long pmsw_session_stats(struct pmsw_session *s, void __user *uarg);
+
+struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id);
+int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx);
+
+#endif /* PMSW_SESSION_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest programs of the pmswitch selftests. They are data to the test
+ * binary: copied into guest memory and run as contexts. Conventions:
+ * %edi/%rdi points at the results area, %esi holds the id of the other
+ * context, %ecx a count. Hypercall: VMCALL with the function in %eax
+ * (1 switch to context %ebx, 2 stop with code %ebx).
+ */
+#define HC_SWITCH	1
+#define HC_STOP		2
+
+#define GUEST(name)	.globl guest_##name, guest_##name##_end; guest_##name:
+#define END(name)	guest_##name##_end:
+
+	.section .rodata.guests, "a"
+
+/* ---- 16-bit real mode ---- */
+	.code16
+/* Switch to context %esi. */
+GUEST(switch16)
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	hlt
+END(switch16)
+
+/* ---- 32-bit protected mode, with or without paging ---- */
+	.code32
+GUEST(switch32)
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	hlt
+END(switch32)
+
+/* Store what the CPU says about this environment, then stop. */
+GUEST(report32)
+	sgdt	0(%edi)
+	sidt	16(%edi)
+	mov	%cr0, %eax
+	mov	%eax, 32(%edi)
+	mov	%cr3, %eax
+	mov	%eax, 40(%edi)
+	mov	%cr4, %eax
+	mov	%eax, 48(%edi)
+	mov	%cs, 56(%edi)
+	mov	%ss, 58(%edi)
+	mov	%ds, 60(%edi)
+	mov	%es, 62(%edi)
+	mov	%fs, 64(%edi)
+	mov	%gs, 66(%edi)
+	str	68(%edi)
+	sldt	70(%edi)
+	mov	%esp, 72(%edi)
+	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	hlt
+END(report32)
+
+/* Switch to %esi, %ecx times, then stop; continued, again %edx times. */
+GUEST(ping32)
+1:	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	dec	%ecx
+	jnz	1b
+	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	mov	%edx, %ecx
+	jmp	1b
+END(ping32)
+
+/* Switch back to %esi, forever. */
+GUEST(pong32)
+1:	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	jmp	1b
+END(pong32)
+
+/* Stop, count how often it was continued in %edx. */
+GUEST(stopper32)
+1:	mov	$HC_STOP, %eax
+	mov	$7, %ebx
+	vmcall
+	inc	%edx
+	jmp	1b
+END(stopper32)
+
+GUEST(hlt32)
+	hlt
+	jmp	guest_hlt32
+END(hlt32)
+
+/* Write far beyond guest memory (no paging: linear = guest-physical). */
+GUEST(wild_write32)
+	movl	$0x1234, 0x40000000
+	hlt
+END(wild_write32)
+
+GUEST(rdmsr32)
+	mov	$0x10, %ecx		/* IA32_TIME_STAMP_COUNTER */
+	rdmsr
+	hlt
+END(rdmsr32)
+
+GUEST(wrmsr32)
+	mov	$0xc0000082, %ecx	/* IA32_LSTAR */
+	xor	%eax, %eax
+	xor	%edx, %edx
+	wrmsr
+	hlt
+END(wrmsr32)
+
+GUEST(outb32)
+	mov	$0x80, %dx
+	mov	$0x42, %al
+	out	%al, %dx
+	hlt
+END(outb32)
+
+/* #UD through an IDT with limit 0: #GP, #DF, triple fault. */
+GUEST(ud32)
+	ud2
+END(ud32)
+
+/* Set CR4.PGE: exits when the context's CR4 mask owns PGE. */
+GUEST(cr4_pge32)
+	mov	%cr4, %eax
+	or	$0x80, %eax
+	mov	%eax, %cr4
+	hlt
+END(cr4_pge32)
+
+GUEST(loop32)
+1:	jmp	1b
+END(loop32)
+
+/* CPUID leaves 0x40000000 and 1 into the results area, then stop. */
+GUEST(cpuid32)
+	mov	$0x40000000, %eax
+	cpuid
+	mov	%eax, 0(%edi)
+	mov	%ebx, 4(%edi)
+	mov	%ecx, 8(%edi)
+	mov	%edx, 12(%edi)
+	mov	$1, %eax
+	cpuid
+	mov	%ecx, 16(%edi)
+	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	hlt
+END(cpuid32)
+
+/* ---- 64-bit mode ---- */
+	.code64
+GUEST(switch64)
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	hlt
+END(switch64)
+
+GUEST(report64)
+	sgdt	0(%rdi)
+	sidt	16(%rdi)
+	mov	%cr0, %rax
+	mov	%rax, 32(%rdi)
+	mov	%cr3, %rax
+	mov	%rax, 40(%rdi)
+	mov	%cr4, %rax
+	mov	%rax, 48(%rdi)
+	mov	%cs, 56(%rdi)
+	mov	%ss, 58(%rdi)
+	mov	%ds, 60(%rdi)
+	mov	%es, 62(%rdi)
+	mov	%fs, 64(%rdi)
+	mov	%gs, 66(%rdi)
+	str	68(%rdi)
+	sldt	70(%rdi)
+	mov	%rsp, 72(%rdi)
+	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	hlt
+END(report64)
+
+	.section .note.GNU-stack, "", @progbits
