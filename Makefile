@@ -71,7 +71,8 @@ $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter %.S,$^) $(PURE_SRCS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
+		 $(KSFT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(SANITIZE) -o $@ $< $(PURE_SRCS)
 

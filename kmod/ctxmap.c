@@ -117,6 +117,16 @@ void pmsw_ctx_fields(const struct pmsw_context *ctx,
 	put(out, VF_CR4_READ_SHADOW, ctx->cr4);
 	put(out, VF_CR4_GUEST_HOST_MASK, cr4_owned(ctx, env));
 	put(out, VF_VM_ENTRY_CONTROLS, env->entry);
+
+	/*
+	 * Guest state every context starts with and the processor then
+	 * keeps (SDM 28.3.4): active, no pending debug exceptions, no
+	 * DEBUGCTL, no VMCS link. Written once, then left to the CPU.
+	 */
+	put(out, VF_GUEST_ACTIVITY_STATE, PMSW_ACTIVITY_ACTIVE);
+	put(out, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	put(out, VF_GUEST_IA32_DEBUGCTL, 0);
+	put(out, VF_VMCS_LINK_POINTER, ~0ULL);
 }
 
 void pmsw_exit_changed_fields(__u64 *map)

@@ -110,10 +110,6 @@ static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	pmsw_vmcs_write(v, VF_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
 	pmsw_vmcs_write(v, VF_VM_EXIT_CONTROLS, ctx->env.exit);
 	pmsw_vmcs_write(v, VF_EPT_POINTER, s->eptp);
-	pmsw_vmcs_write(v, VF_VMCS_LINK_POINTER, ~0ULL);
-	pmsw_vmcs_write(v, VF_GUEST_IA32_DEBUGCTL, 0);
-	pmsw_vmcs_write(v, VF_GUEST_ACTIVITY_STATE, PMSW_ACTIVITY_ACTIVE);
-	pmsw_vmcs_write(v, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	pmsw_vmcs_write(v, VF_VM_ENTRY_INTR_INFO, 0);
 	pmsw_vmcs_write(v, VF_CR3_TARGET_COUNT, 0);
 	pmsw_vmcs_write(v, VF_VM_EXIT_MSR_STORE_COUNT, 0);

@@ -41,7 +41,12 @@ suite pmswitch_test ./pmswitch_test
 check "cli: pmswitch info" ./pmswitch info
 check "cli: pmswitch --json info" \
 	sh -c './pmswitch --json info | grep -q "\"abi_version\": [0-9]"'
-check "cli: pmswitch example" ./pmswitch example
+if grep -qw vmx /proc/cpuinfo; then
+	check "cli: pmswitch example" ./pmswitch example
+else
+	check "cli: pmswitch example without VT-x fails cleanly (exit 1)" \
+		sh -c './pmswitch example 2>/tmp/err; test $? -eq 1 && grep -q "pmswitch: " /tmp/err'
+fi
 check "cli: unknown command exits 2" \
 	sh -c './pmswitch frobnicate 2>/dev/null; test $? -eq 2'
 suite switch_test ./switch_test

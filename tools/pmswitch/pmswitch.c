@@ -442,8 +442,12 @@ static int cmd_example(int argc, char **argv)
 	origin.gpr[PMSW_RSI] = 0;
 	if (context_create(s.fd, &target, &op) != 0 ||
 	    context_create(s.fd, &origin, &op) != 1) {
-		ret = fail(EXIT_FAIL, "context refused: %s: %s (SDM %s)",
-			   strerror(errno), op.violation.text, op.violation.section);
+		if (errno == EINVAL && op.nr_violations)
+			ret = fail(EXIT_FAIL, "context refused: %s (SDM %s)",
+				   op.violation.text, op.violation.section);
+		else
+			ret = fail(EXIT_FAIL, "cannot create a context: %s",
+				   vmxon_error(errno));
 		goto out;
 	}
 	if (run(s.fd, 1, &r, t, 64)) {
