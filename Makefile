@@ -36,13 +36,13 @@ SELFTEST_HDRS := selftests/pmswitch/pmsw_util.h tools/guest/pmsw_guest.h
 GUESTS := tools/guest/guests.S
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test
-UNITTESTS := caps_test abi_test check_test
+UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
 
-.PHONY: all module tools selftests check bench clean
+.PHONY: all module tools selftests check clitest fuzz bench clean
 
 all: module tools selftests
 
@@ -53,10 +53,12 @@ tools: $(CLI) $(BUILD)/switch_bench
 
 selftests: $(SELFTEST_BINS)
 
-$(CLI): tools/pmswitch/pmswitch.c $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
+$(CLI): tools/pmswitch/pmswitch.c tools/pmswitch/ctxfile.c \
+	tools/pmswitch/ctxfile.h $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
 	$(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS) $(PURE_SRCS)
+	$(CC) $(USER_CFLAGS) -Itools/pmswitch $(STATIC) -o $@ $< \
+		tools/pmswitch/ctxfile.c $(GUESTS) $(PURE_SRCS)
 
 $(KSFT_HDR):
 	tools/build/ksft-headers $(KSFT_DIR)
@@ -71,10 +73,11 @@ $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter %.S,$^) $(PURE_SRCS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
+$(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
 		 $(KSFT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(KSFT_CFLAGS) $(SANITIZE) -o $@ $< $(PURE_SRCS)
+	$(CC) $(KSFT_CFLAGS) -Itools/pmswitch $(SANITIZE) -o $@ $< $(EXTRA_SRCS) \
+		$(PURE_SRCS)
 
 $(BUILD)/switch_bench: tools/bench/switch_bench.c $(GUESTS) $(SELFTEST_HDRS) \
 		       $(PURE_HDRS)
@@ -84,6 +87,29 @@ $(BUILD)/switch_bench: tools/bench/switch_bench.c $(GUESTS) $(SELFTEST_HDRS) \
 # The transition-cost table, measured in the emulated VT-x machine.
 bench:
 	tools/run-bench
+
+CTXFILE := tools/pmswitch/ctxfile.c
+$(BUILD)/unit/ctxfile_test: $(CTXFILE) tools/pmswitch/ctxfile.h $(GUESTS)
+$(BUILD)/unit/ctxfile_test: EXTRA_SRCS = $(CTXFILE)
+
+# "pmswitch check" end to end on the host.
+clitest: $(CLI)
+	tests/cli/check_test.sh $(CLI)
+
+# libFuzzer on the context-file parser for FUZZ_SECONDS (default 30).
+FUZZ_SECONDS ?= 30
+$(BUILD)/fuzz/ctxfile_fuzz: tests/fuzz/ctxfile_fuzz.c $(CTXFILE) \
+			    tools/pmswitch/ctxfile.h $(SELFTEST_HDRS)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Iuapi -Ikmod -Itools/guest \
+		-Iselftests/pmswitch -Itools/pmswitch -o $@ $< $(CTXFILE)
+
+fuzz: $(BUILD)/fuzz/ctxfile_fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus
+	cp tests/cli/ctx/*.ctx $(BUILD)/fuzz/corpus/
+	$(BUILD)/fuzz/ctxfile_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus
 
 # Each unit test binary prints TAP; any failure fails the target.
 check: $(UNIT_BINS)

@@ -5,6 +5,7 @@
  * host unit tests feed it values recorded from real and emulated CPUs.
  */
 #include "caps.h"
+#include "check.h"
 
 static const char *const feature_names[] = {
 	"true_ctls", "secondary_ctls", "ept", "vpid", "unrestricted_guest",
@@ -168,4 +169,52 @@ int pmsw_vmxon_check(const struct pmsw_vmxon_env *env, const char **why)
 			      c->cr4_fixed1))
 		return refuse(-EOPNOTSUPP, "CR4 violates IA32_VMX_CR4_FIXED0/1 (SDM 24.8)", why);
 	return 0;
+}
+
+int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
+		    struct pmsw_check_env *env)
+{
+	__u32 proc2_opt = PMSW_PROC2_UNRESTRICTED_GUEST |
+			  PMSW_PROC2_WBINVD_EXITING;
+	int err;
+
+	env->caps = caps;
+	env->phys_bits = phys_bits;
+	/*
+	 * External interrupts and NMIs belong to the host (SDM 25.6.1). The
+	 * VMX-preemption timer bounds how long a guest runs without an exit
+	 * (SDM 26.5.1): a guest that loops with interrupts masked cannot
+	 * keep the CPU (Bochs does not exit on external interrupts while the
+	 * guest's RFLAGS.IF is 0).
+	 */
+	err = pmsw_adjust_ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING,
+			       PMSW_PIN_PREEMPTION_TIMER, caps->pinbased_ctls,
+			       &env->pin);
+	/*
+	 * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
+	 * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps
+	 * every RDMSR/WRMSR exits too (SDM 26.1.3).
+	 */
+	err = err ?: pmsw_adjust_ctls(PMSW_PROC_HLT_EXITING |
+				      PMSW_PROC_MWAIT_EXITING |
+				      PMSW_PROC_RDPMC_EXITING |
+				      PMSW_PROC_CR8_LOAD_EXITING |
+				      PMSW_PROC_CR8_STORE_EXITING |
+				      PMSW_PROC_MOV_DR_EXITING |
+				      PMSW_PROC_UNCOND_IO_EXITING |
+				      PMSW_PROC_MONITOR_EXITING |
+				      PMSW_PROC_SECONDARY_CTLS, 0,
+				      caps->procbased_ctls, &env->proc);
+	err = err ?: pmsw_adjust_ctls(PMSW_PROC2_EPT, proc2_opt,
+				      caps->procbased_ctls2, &env->proc2);
+	err = err ?: pmsw_adjust_ctls(PMSW_EXIT_HOST_ADDR_SPACE_SIZE |
+				      PMSW_EXIT_SAVE_EFER | PMSW_EXIT_LOAD_EFER |
+				      PMSW_EXIT_SAVE_PAT | PMSW_EXIT_LOAD_PAT |
+				      PMSW_EXIT_SAVE_DEBUG, 0,
+				      caps->exit_ctls, &env->exit);
+	err = err ?: pmsw_adjust_ctls(PMSW_ENTRY_LOAD_EFER | PMSW_ENTRY_LOAD_PAT |
+				      PMSW_ENTRY_LOAD_DEBUG, 0,
+				      caps->entry_ctls, &env->entry);
+	env->entry &= ~PMSW_ENTRY_IA32E_MODE;
+	return err;
 }

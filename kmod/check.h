@@ -219,6 +219,14 @@ struct pmsw_check_env {
 };
 
 /*
+ * The controls every pmswitch context is entered with, folded against
+ * @caps (SDM A.3-A.5): -EOPNOTSUPP if the CPU lacks a required one. The
+ * IA-32e mode guest entry control is left 0: it is per context.
+ */
+int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
+		    struct pmsw_check_env *env);
+
+/*
  * Check @ctx under @env, running the rules that read any part in @parts
  * (PMSW_CP_ALL for all). Writes the first @max violations found to @out
  * (in rule order) and returns how many there are in all (0: VM entry

@@ -319,52 +319,13 @@ static long finish_op(struct pmsw_context_op *op, void __user *uarg,
 /* The controls a session's contexts use, folded against the CPU's caps. */
 static int session_setup_controls(struct pmsw_session *s)
 {
-	struct pmsw_check_env *e = &s->base_env;
-	u32 proc2_opt = PMSW_PROC2_UNRESTRICTED_GUEST | PMSW_PROC2_WBINVD_EXITING;
 	int err;
 
 	pmsw_read_caps(&s->caps);
-	e->caps = &s->caps;
-	e->phys_bits = boot_cpu_data.x86_phys_bits;
-	/*
-	 * External interrupts and NMIs belong to the host (SDM 25.6.1). The
-	 * VMX-preemption timer bounds how long a guest runs without an exit
-	 * (SDM 26.5.1): a guest that loops with interrupts masked cannot
-	 * keep the CPU (Bochs does not exit on external interrupts while the
-	 * guest's RFLAGS.IF is 0).
-	 */
-	err = pmsw_adjust_ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING,
-			       PMSW_PIN_PREEMPTION_TIMER, s->caps.pinbased_ctls,
-			       &e->pin);
-	/*
-	 * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
-	 * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps
-	 * every RDMSR/WRMSR exits too (SDM 26.1.3).
-	 */
-	err = err ?: pmsw_adjust_ctls(PMSW_PROC_HLT_EXITING |
-				      PMSW_PROC_MWAIT_EXITING |
-				      PMSW_PROC_RDPMC_EXITING |
-				      PMSW_PROC_CR8_LOAD_EXITING |
-				      PMSW_PROC_CR8_STORE_EXITING |
-				      PMSW_PROC_MOV_DR_EXITING |
-				      PMSW_PROC_UNCOND_IO_EXITING |
-				      PMSW_PROC_MONITOR_EXITING |
-				      PMSW_PROC_SECONDARY_CTLS, 0,
-				      s->caps.procbased_ctls, &e->proc);
-	err = err ?: pmsw_adjust_ctls(PMSW_PROC2_EPT, proc2_opt,
-				      s->caps.procbased_ctls2, &e->proc2);
-	err = err ?: pmsw_adjust_ctls(PMSW_EXIT_HOST_ADDR_SPACE_SIZE |
-				      PMSW_EXIT_SAVE_EFER | PMSW_EXIT_LOAD_EFER |
-				      PMSW_EXIT_SAVE_PAT | PMSW_EXIT_LOAD_PAT |
-				      PMSW_EXIT_SAVE_DEBUG, 0,
-				      s->caps.exit_ctls, &e->exit);
-	err = err ?: pmsw_adjust_ctls(PMSW_ENTRY_LOAD_EFER | PMSW_ENTRY_LOAD_PAT |
-				      PMSW_ENTRY_LOAD_DEBUG, 0,
-				      s->caps.entry_ctls, &e->entry);
+	err = pmsw_derive_env(&s->caps, boot_cpu_data.x86_phys_bits,
+			      &s->base_env);
 	if (err)
 		return refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
-	/* The IA-32e mode guest bit is per context. */
-	e->entry &= ~PMSW_ENTRY_IA32E_MODE;
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
 	return 0;

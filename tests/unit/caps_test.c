@@ -6,6 +6,7 @@
  */
 #include "kselftest_harness.h"
 #include "caps.h"
+#include "check.h"
 
 #include "bochs_caps.h"
 
@@ -235,6 +236,40 @@ TEST(vmxon_refused_when_cr0_or_cr4_violate_fixed_bits)
 	env.cr4 |= 1ULL << 12;	/* LA57, not in Haswell's FIXED1 */
 	EXPECT_EQ(-EOPNOTSUPP, pmsw_vmxon_check(&env, &why));
 	EXPECT_NE(NULL, strstr(why, "CR4"));
+}
+
+TEST(derived_env_has_every_exit_pmswitch_relies_on)
+{
+	struct pmsw_check_env env;
+
+	ASSERT_EQ(0, pmsw_derive_env(&haswell, 39, &env));
+	EXPECT_EQ(&haswell, env.caps);
+	EXPECT_EQ(39, env.phys_bits);
+	EXPECT_TRUE(env.pin & PMSW_PIN_EXT_INTR_EXITING);
+	EXPECT_TRUE(env.pin & PMSW_PIN_NMI_EXITING);
+	EXPECT_TRUE(env.pin & PMSW_PIN_PREEMPTION_TIMER);
+	/* Default-1 controls of the TRUE MSR's allowed-0 half stay set. */
+	EXPECT_EQ(pmsw_allowed0(haswell.pinbased_ctls),
+		  env.pin & pmsw_allowed0(haswell.pinbased_ctls));
+	EXPECT_TRUE(env.proc & PMSW_PROC_HLT_EXITING);
+	EXPECT_TRUE(env.proc & PMSW_PROC_UNCOND_IO_EXITING);
+	EXPECT_TRUE(env.proc & PMSW_PROC_MOV_DR_EXITING);
+	EXPECT_TRUE(env.proc & PMSW_PROC_CR8_LOAD_EXITING);
+	EXPECT_EQ(0, env.proc & PMSW_PROC_USE_MSR_BITMAPS);
+	EXPECT_TRUE(env.proc2 & PMSW_PROC2_EPT);
+	EXPECT_TRUE(env.proc2 & PMSW_PROC2_UNRESTRICTED_GUEST);
+	EXPECT_TRUE(env.exit & PMSW_EXIT_HOST_ADDR_SPACE_SIZE);
+	EXPECT_TRUE(env.entry & PMSW_ENTRY_LOAD_EFER);
+	EXPECT_EQ(0, env.entry & PMSW_ENTRY_IA32E_MODE);
+}
+
+TEST(derived_env_fails_without_ept)
+{
+	struct pmsw_vmx_caps c = haswell;
+	struct pmsw_check_env env;
+
+	c.procbased_ctls2 &= ~(PMSW_PROC2_EPT << 32);
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env));
 }
 
 TEST_HARNESS_MAIN

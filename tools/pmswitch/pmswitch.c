@@ -7,11 +7,13 @@
  *   pmswitch [--json] vmx cycle     VMXON on every CPU, show, VMXOFF, show
  *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
  *   pmswitch [--json] example       the embedded example switch
+ *   pmswitch [--json] check FILE... VM-entry checks of context files, offline
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
  * With --json every result, and every error as {"error": ...}, is one
  * JSON object on stdout (schema in Documentation/cli.rst).
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,9 +26,13 @@
 
 #include <linux/pmswitch.h>
 
+#include "bochs_caps.h"
 #include "caps.h"
+#include "check.h"
+#include "ctxfile.h"
 #include "decode.h"
 #include "pmsw_guest.h"
+#include "vmcs_fields.h"
 
 #define DEV_PATH	"/dev/" PMSW_DEVICE_NAME
 #define MAX_CPUS	1024
@@ -518,6 +524,186 @@ out:
 	return ret;
 }
 
+/* Read all of @path into a malloc'd buffer. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (n == cap) {
+			char *nb = realloc(buf, cap = cap ? 2 * cap : 4096);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/*
+ * The capabilities to check against: the machine's, if the module is
+ * loaded and VT-x usable; else Bochs' Haswell model (a VT-x CPU with EPT
+ * and unrestricted guest).
+ */
+static const char *check_caps(struct pmsw_vmx_caps *caps)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	const char *which = "reference CPU (no module)";
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	*caps = haswell;
+	if (fd >= 0 && s) {
+		memset(s, 0, sizeof(*s));
+		s->info.size = sizeof(s->info);
+		if (!ioctl(fd, PMSW_IOC_INFO, &s->info) && s->info.caps.basic) {
+			*caps = s->info.caps;
+			which = "this machine's CPU";
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(s);
+	return which;
+}
+
+/* MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); 36 if the leaf is missing. */
+static unsigned int phys_bits(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(0x80000008, &a, &b, &c, &d))
+		return 36;
+	return a & 0xff;
+}
+
+static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
+		     bool first)
+{
+	struct pmsw_violation v[64];
+	struct pmsw_check_env env;
+	struct ctxfile_error err;
+	struct pmsw_context ctx;
+	unsigned int n, i;
+	size_t len;
+	char *text;
+
+	if (json && !first)
+		printf(", ");
+	text = read_file(path, &len);
+	if (!text) {
+		if (json) {
+			printf("{\"file\": ");
+			json_str(path);
+			printf(", \"error\": ");
+			json_str(strerror(errno));
+			printf("}");
+		} else {
+			fprintf(stderr, "pmswitch: %s: %s\n", path, strerror(errno));
+		}
+		return EXIT_FAIL;
+	}
+	if (ctxfile_parse(text, len, &ctx, &err)) {
+		free(text);
+		if (json) {
+			printf("{\"file\": ");
+			json_str(path);
+			printf(", \"error\": ");
+			json_str(err.msg);
+			printf(", \"line\": %u, \"column\": %u}", err.line, err.col);
+		} else {
+			fprintf(stderr, "%s:%u:%u: %s\n", path, err.line, err.col,
+				err.msg);
+		}
+		return EXIT_FAIL;
+	}
+	free(text);
+	if (pmsw_derive_env(caps, phys_bits(), &env))
+		return fail(EXIT_FAIL, "this CPU lacks a VMX control pmswitch requires");
+	if (ctx.efer & EFER_LMA)
+		env.entry |= PMSW_ENTRY_IA32E_MODE;
+	n = pmsw_check_context(&ctx, &env, PMSW_CP_ALL, v, 64);
+	if (json) {
+		printf("{\"file\": ");
+		json_str(path);
+		printf(", \"violations\": [");
+	} else if (!n) {
+		printf("%s: ok\n", path);
+	}
+	for (i = 0; i < n && i < 64; i++) {
+		const char *field = pmsw_vmcs_field_name(v[i].field);
+
+		if (json) {
+			printf("%s{\"rule\": %u, \"section\": ", i ? ", " : "",
+			       v[i].rule);
+			json_str(v[i].section);
+			printf(", \"field\": ");
+			json_str(field ? field : "context");
+			printf(", \"value\": %llu, \"text\": ",
+			       (unsigned long long)v[i].value);
+			json_str(v[i].text);
+			printf("}");
+		} else {
+			printf("%s: rule %u (SDM %s): %s = %#llx: %s\n", path,
+			       v[i].rule, v[i].section, field ? field : "context",
+			       (unsigned long long)v[i].value, v[i].text);
+		}
+	}
+	if (json)
+		printf("]}");
+	return n ? EXIT_FAIL : EXIT_OK;
+}
+
+/* Parse and check context files without the module (SDM 27.3.1 rules). */
+static int cmd_check(int argc, char **argv)
+{
+	struct pmsw_vmx_caps caps;
+	const char *which;
+	int i, ret = EXIT_OK;
+
+	if (argc < 2)
+		return fail(EXIT_USAGE, "usage: pmswitch check FILE...");
+	which = check_caps(&caps);
+	if (json)
+		printf("{\"cpu\": \"%s\", \"files\": [", which);
+	for (i = 1; i < argc; i++)
+		if (check_one(argv[i], &caps, i == 1) != EXIT_OK)
+			ret = EXIT_FAIL;
+	if (json)
+		printf("]}\n");
+	return ret;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command {
@@ -533,6 +719,8 @@ static const struct command {
 	  "turn VMX on on every CPU, show, turn it off, show" },
 	{ "vmx", cmd_vmx, "hold [SECS]",
 	  "keep VMX on every CPU until killed (or for SECS seconds)" },
+	{ "check", cmd_check, "FILE...",
+	  "check context files against the VM-entry rules, offline" },
 	{ "example", cmd_example, "",
 	  "the example: an atomic 32-bit to 64-bit switch, then a ping-pong" },
 	{ "help", cmd_help, "", "this text" },

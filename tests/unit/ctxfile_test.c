@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the context-file parser (tools/pmswitch/ctxfile.c):
+ * presets, every kind of value, and an exact line:column message for
+ * each kind of mistake.
+ */
+#include "kselftest_harness.h"
+#include "ctxfile.h"
+#include "pmsw_guest.h"
+
+static int parse(const char *text, struct pmsw_context *c,
+		 struct ctxfile_error *e)
+{
+	return ctxfile_parse(text, strlen(text), c, e);
+}
+
+TEST(empty_file_is_the_flat32_preset)
+{
+	struct pmsw_context c, want;
+	struct ctxfile_error e;
+
+	ASSERT_EQ(0, parse("", &c, &e));
+	make_context(&want, FLAT32, GPA_ORIGIN, 0x80000);
+	EXPECT_EQ(0, memcmp(&want, &c, sizeof(c)));
+}
+
+TEST(every_preset_matches_the_guest_builders)
+{
+	static const char *const names[] = {
+		"flat32", "paging32", "pae", "long64", "real16",
+	};
+	struct pmsw_context c, want;
+	struct ctxfile_error e;
+	char text[64];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "mode = %s\n", names[i]);
+		ASSERT_EQ(0, parse(text, &c, &e));
+		make_context(&want, (enum guest_mode)i, GPA_ORIGIN, 0x80000);
+		EXPECT_EQ(0, memcmp(&want, &c, sizeof(c)));
+	}
+}
+
+TEST(values_flags_segments_and_comments)
+{
+	struct pmsw_context c;
+	struct ctxfile_error e;
+	const char *text =
+		"# a 64-bit context\n"
+		"mode = long64   # preset first\n"
+		"\n"
+		"rip = 0x20000\n"
+		"rsp = 1_048_576\n"
+		"rdi = 0x3000\n"
+		"r15 = 0xffffffffffffffff\n"
+		"cr0 = PE | ET | pg\n"
+		"cr4 = PAE|OSFXSR\n"
+		"efer = LME | LMA | NXE\n"
+		"rflags = FIXED | IF\n"
+		"exception_bitmap = UD | GP | 0x4000\n"
+		"cs = selector=0x18 base=0 limit=0xffffffff ar=0xa09b\n"
+		"fs = unusable\n"
+		"gdtr = base=0x1000 limit=0x3f\r\n";
+
+	ASSERT_EQ(0, parse(text, &c, &e));
+	EXPECT_EQ(0x20000, c.rip);
+	EXPECT_EQ(1048576, c.rsp);
+	EXPECT_EQ(0x3000, c.gpr[PMSW_RDI]);
+	EXPECT_EQ(~0ULL, c.gpr[15]);
+	EXPECT_EQ(0x80000011ULL, c.cr0);
+	EXPECT_EQ(0x220ULL, c.cr4);
+	EXPECT_EQ(0xd00ULL, c.efer);
+	EXPECT_EQ(0x202ULL, c.rflags);
+	EXPECT_EQ((1U << 6) | (1U << 13) | (1U << 14), c.exception_bitmap);
+	EXPECT_EQ(0x18, c.seg[PMSW_SEG_CS].selector);
+	EXPECT_EQ(0xa09b, c.seg[PMSW_SEG_CS].ar);
+	EXPECT_TRUE(c.seg[PMSW_SEG_FS].ar & PMSW_AR_UNUSABLE);
+	EXPECT_EQ(0x1000, c.gdtr.base);
+	EXPECT_EQ(0x3f, c.gdtr.limit);
+}
+
+TEST(text_need_not_be_nul_terminated)
+{
+	struct pmsw_context c;
+	struct ctxfile_error e;
+	char text[] = { 'r', 'i', 'p', '=', '7', '7' };
+
+	/* Only "rip=7" is given: the second '7' is beyond @len. */
+	ASSERT_EQ(0, ctxfile_parse(text, 5, &c, &e));
+	EXPECT_EQ(7, c.rip);
+}
+
+struct bad_case {
+	const char *text;
+	unsigned int line, col;
+	const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "frob = 1\n", 1, 1, "unknown setting 'frob'" },
+	{ "rip 1\n", 1, 5, "expected '=' after 'rip'" },
+	{ "\nrip = 0x12g\n", 2, 7, "malformed number '0x12g'" },
+	{ "rip = 0x1ffffffffffffffff\n", 1, 7, "does not fit in 64 bits" },
+	{ "cr0 = PE | XX\n", 1, 12, "cr0: unknown flag 'XX' (known: PE MP" },
+	{ "rip = FOO\n", 1, 7, "rip: unknown flag 'FOO' (numbers only)" },
+	{ "cr0 = PE |\n", 1, 11, "cr0: expected a number or a flag" },
+	{ "rip = 1\nrip = 2\n", 2, 1, "'rip' is set twice" },
+	{ "rip = 1\nmode = pae\n", 2, 8, "mode must be the first setting" },
+	{ "mode = v86\n", 1, 8, "mode: unknown mode 'v86'" },
+	{ "cs = foo=1\n", 1, 6, "cs: unknown part 'foo'" },
+	{ "cs = selector 8\n", 1, 15, "cs: expected '=' after 'selector'" },
+	{ "cs = selector=0x10000\n", 1, 15, "does not fit in 16 bits" },
+	{ "gdtr = selector=8\n", 1, 8, "gdtr: unknown part 'selector' (known: base limit)" },
+	{ "gdtr =\n", 1, 7, "gdtr: nothing given" },
+	{ "exception_bitmap = 0x100000000\n", 1, 20, "does not fit in 32 bits" },
+	{ "rip = 1 2\n", 1, 9, "unexpected '2' after the value" },
+	{ "= 1\n", 1, 1, "expected a setting name" },
+};
+
+TEST(each_mistake_is_reported_with_line_and_column)
+{
+	struct pmsw_context c;
+	struct ctxfile_error e;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+
+		EXPECT_EQ(-1, parse(b->text, &c, &e));
+		EXPECT_EQ(b->line, e.line);
+		EXPECT_EQ(b->col, e.col);
+		if (!strstr(e.msg, b->msg))
+			TH_LOG("case %u: got '%s', want '%s'", i, e.msg, b->msg);
+		EXPECT_NE(NULL, strstr(e.msg, b->msg));
+	}
+}
+
+TEST_HARNESS_MAIN
