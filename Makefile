@@ -49,7 +49,16 @@ all: module tools selftests
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-tools: $(CLI) $(BUILD)/switch_bench
+EXAMPLES := $(patsubst tools/pmswitch/examples/%.S,$(BUILD)/examples/%.bin,\
+	      $(wildcard tools/pmswitch/examples/*.S))
+
+tools: $(CLI) $(BUILD)/switch_bench $(EXAMPLES)
+
+# Guest programs of the examples, as flat binaries.
+$(BUILD)/examples/%.bin: tools/pmswitch/examples/%.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $(@:.bin=.o) $<
+	objcopy -O binary -j .text $(@:.bin=.o) $@
 
 selftests: $(SELFTEST_BINS)
 

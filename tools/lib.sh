@@ -23,5 +23,9 @@ make_payload() {
 	mkdir -p "$dir"
 	cp "$ko" "$TOP/build/pmswitch" "$TOP/build/switch_bench" \
 		"$TOP"/build/selftests/* "$dir/"
+	mkdir -p "$dir/examples"
+	cp "$TOP"/build/examples/*.bin "$TOP"/tools/pmswitch/examples/*.ctx \
+		"$dir/examples/"
+	cp "$TOP/tests/cli/run_test.sh" "$dir/"
 	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
 }

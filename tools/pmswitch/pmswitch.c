@@ -8,6 +8,9 @@
  *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
  *   pmswitch [--json] example       the embedded example switch
  *   pmswitch [--json] check FILE... VM-entry checks of context files, offline
+ *   pmswitch [--json] run ORIGIN TARGET [--image FILE@GPA]... [--repeat N]
+ *                     [--mem BYTES] [--no-tables] [--trace]
+ *   pmswitch [--json] stats
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
  * With --json every result, and every error as {"error": ...}, is one
@@ -704,6 +707,309 @@ static int cmd_check(int argc, char **argv)
 	return ret;
 }
 
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+/* FILE@GPA: copy FILE into guest memory at GPA. */
+static int load_image(struct session *s, uint64_t mem, const char *spec)
+{
+	const char *at = strrchr(spec, '@');
+	char path[4096];
+	uint64_t gpa;
+	size_t len;
+	char *data;
+
+	if (!at || at == spec || (size_t)(at - spec) >= sizeof(path) ||
+	    parse_u64(at + 1, &gpa))
+		return fail(EXIT_USAGE, "--image %s: expected FILE@GPA, e.g. origin.bin@0x10000",
+			    spec);
+	memcpy(path, spec, at - spec);
+	path[at - spec] = '\0';
+	data = read_file(path, &len);
+	if (!data)
+		return fail(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (gpa > mem || len > mem - gpa) {
+		free(data);
+		return fail(EXIT_FAIL, "%s (%zu bytes) does not fit at %#llx in %llu bytes of guest memory",
+			    path, len, (unsigned long long)gpa,
+			    (unsigned long long)mem);
+	}
+	memcpy(s->mem + gpa, data, len);
+	free(data);
+	return 0;
+}
+
+static int load_context_file(const char *path, struct pmsw_context *ctx)
+{
+	struct ctxfile_error err;
+	size_t len;
+	char *text = read_file(path, &len);
+	int ret;
+
+	if (!text)
+		return fail(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	ret = ctxfile_parse(text, len, ctx, &err);
+	free(text);
+	if (ret)
+		return fail(EXIT_FAIL, "%s:%u:%u: %s", path, err.line, err.col,
+			    err.msg);
+	return 0;
+}
+
+static const char *const stop_names[] = {
+	"?", "hypercall", "hlt", "exit", "entry-failed", "limit", "signal",
+};
+
+static void print_state(const char *name, const struct pmsw_context *c)
+{
+	if (json) {
+		printf("\"%s\": {\"rip\": %llu, \"rsp\": %llu, \"rax\": %llu, \"rbx\": %llu, \"rcx\": %llu, \"rdx\": %llu, \"cr0\": %llu, \"cr3\": %llu, \"cr4\": %llu, \"efer\": %llu}",
+		       name, (unsigned long long)c->rip, (unsigned long long)c->rsp,
+		       (unsigned long long)c->gpr[PMSW_RAX],
+		       (unsigned long long)c->gpr[PMSW_RBX],
+		       (unsigned long long)c->gpr[PMSW_RCX],
+		       (unsigned long long)c->gpr[PMSW_RDX],
+		       (unsigned long long)c->cr0, (unsigned long long)c->cr3,
+		       (unsigned long long)c->cr4, (unsigned long long)c->efer);
+		return;
+	}
+	printf("%-7s rip=%#llx rsp=%#llx rax=%#llx rbx=%#llx rcx=%#llx rdx=%#llx\n"
+	       "        cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx cs=%#x\n",
+	       name, (unsigned long long)c->rip, (unsigned long long)c->rsp,
+	       (unsigned long long)c->gpr[PMSW_RAX],
+	       (unsigned long long)c->gpr[PMSW_RBX],
+	       (unsigned long long)c->gpr[PMSW_RCX],
+	       (unsigned long long)c->gpr[PMSW_RDX],
+	       (unsigned long long)c->cr0, (unsigned long long)c->cr3,
+	       (unsigned long long)c->cr4, (unsigned long long)c->efer,
+	       c->seg[PMSW_SEG_CS].selector);
+}
+
+/*
+ * run ORIGIN TARGET: the origin is context 0, the target context 1 (a
+ * switch in the origin's program is VMCALL with RAX=1, RBX=1). Each
+ * repetition continues from where the previous one stopped.
+ */
+static int cmd_run(int argc, char **argv)
+{
+	static const char *const names[] = { "origin", "target" };
+	const char *files[2] = { NULL, NULL }, *images[16];
+	unsigned int nimages = 0, repeat = 1, rep, shown, cap = 4096;
+	uint64_t mem = GUEST_MEM, v;
+	bool tables = true, trace = false, first = true;
+	struct pmsw_context ctx[2];
+	struct pmsw_transition *t = NULL;
+	struct pmsw_context_op op;
+	struct pmsw_memory m;
+	struct pmsw_run r;
+	struct session s = { .fd = -1, .mem = MAP_FAILED };
+	int i, nfiles = 0, ret = 0, cur = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+			if (nimages == 16)
+				return fail(EXIT_USAGE, "at most 16 --image");
+			images[nimages++] = argv[++i];
+		} else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+			if (parse_u64(argv[++i], &v) || !v || v > 1000000)
+				return fail(EXIT_USAGE, "--repeat: expected 1..1000000, not '%s'", argv[i]);
+			repeat = (unsigned int)v;
+		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
+			if (parse_u64(argv[++i], &mem) || !mem || mem % 4096 ||
+			    mem > PMSW_MAX_MEMORY)
+				return fail(EXIT_USAGE, "--mem: expected a multiple of 4096 up to %llu, not '%s'",
+					    (unsigned long long)PMSW_MAX_MEMORY, argv[i]);
+		} else if (!strcmp(argv[i], "--no-tables")) {
+			tables = false;
+		} else if (!strcmp(argv[i], "--trace")) {
+			trace = true;
+		} else if (argv[i][0] == '-') {
+			return fail(EXIT_USAGE, "run: unknown option '%s' (or missing value)", argv[i]);
+		} else if (nfiles < 2) {
+			files[nfiles++] = argv[i];
+		} else {
+			return fail(EXIT_USAGE, "run: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (nfiles != 2)
+		return fail(EXIT_USAGE, "usage: pmswitch run ORIGIN TARGET [--image FILE@GPA]... [--repeat N] [--mem BYTES] [--no-tables] [--trace]");
+	for (i = 0; i < 2; i++) {
+		ret = load_context_file(files[i], &ctx[i]);
+		if (ret)
+			return ret;
+	}
+
+	ret = open_dev(&s.fd);
+	if (ret)
+		return ret;
+	m = (struct pmsw_memory){ .size = sizeof(m), .bytes = mem };
+	if (ioctl(s.fd, PMSW_IOC_SET_MEMORY, &m)) {
+		ret = fail(EXIT_FAIL, "guest memory: %s", strerror(errno));
+		goto out;
+	}
+	s.mem = mmap(NULL, mem, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, 0);
+	if (s.mem == MAP_FAILED) {
+		ret = fail(EXIT_FAIL, "mmap of guest memory: %s", strerror(errno));
+		goto out;
+	}
+	/* The standard GDT and page tables the presets point at. */
+	if (tables && mem >= GUEST_MEM)
+		build_tables(s.mem);
+	for (i = 0; i < (int)nimages; i++) {
+		ret = load_image(&s, mem, images[i]);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if (context_create(s.fd, &ctx[i], &op) == i)
+			continue;
+		if (errno == EINVAL && op.nr_violations)
+			ret = fail(EXIT_FAIL, "%s: %u rule(s) broken, first: rule %u (SDM %s): %s = %#llx: %s",
+				   files[i], op.nr_violations, op.violation.rule,
+				   op.violation.section,
+				   pmsw_vmcs_field_name(op.violation.field) ?: "context",
+				   (unsigned long long)op.violation.value,
+				   op.violation.text);
+		else
+			ret = fail(EXIT_FAIL, "%s: %s", files[i], vmxon_error(errno));
+		goto out;
+	}
+
+	t = calloc(cap, sizeof(*t));
+	if (!t) {
+		ret = fail(EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (json)
+		printf("{\"runs\": [");
+	for (rep = 0; rep < repeat; rep++) {
+		if (run(s.fd, cur, &r, t, cap) && errno != EINTR) {
+			ret = fail(EXIT_FAIL, "run: %s", strerror(errno));
+			goto out_json;
+		}
+		shown = trace ? r.nr_transitions :
+			(r.nr_transitions < 32 ? r.nr_transitions : 32);
+		if (json) {
+			printf("%s{\"total_transitions\": %u, ", rep ? ", " : "",
+			       r.total_transitions);
+			first = true;
+			print_transitions(t, r.nr_transitions, names, &first);
+			printf(", \"stop\": \"%s\", \"stop_context\": \"%s\", \"stop_code\": %llu, \"reason\": ",
+			       stop_names[r.stop_reason % 7],
+			       names[r.stop_context % 2],
+			       (unsigned long long)r.stop_code);
+			json_str(r.reason);
+			printf(", \"exit\": {\"reason\": %u, \"qualification\": %llu, \"guest_physical\": %llu}}",
+			       r.exit.reason,
+			       (unsigned long long)r.exit.qualification,
+			       (unsigned long long)r.exit.guest_physical);
+		} else {
+			printf("run %u: %u transition(s)\n", rep + 1, r.total_transitions);
+			print_transitions(t, shown, names, &first);
+			if (shown < r.total_transitions)
+				printf("  ... %u more (--trace shows all)\n",
+				       r.total_transitions - shown);
+			printf("stopped: %s: %s\n", stop_names[r.stop_reason % 7],
+			       r.reason);
+		}
+		cur = r.stop_context;
+		if (r.stop_reason != PMSW_STOP_HYPERCALL &&
+		    r.stop_reason != PMSW_STOP_HLT) {
+			ret = EXIT_FAIL;
+			break;
+		}
+	}
+	for (i = 0; i < 2; i++)
+		context_get(s.fd, i, &ctx[i]);
+	if (json) {
+		printf("], \"final\": {");
+		print_state("origin", &ctx[0]);
+		printf(", ");
+		print_state("target", &ctx[1]);
+		printf("}}\n");
+	} else {
+		printf("final state:\n");
+		print_state("origin", &ctx[0]);
+		print_state("target", &ctx[1]);
+	}
+	goto out;
+out_json:
+	if (json)
+		printf("]}\n");
+out:
+	free(t);
+	if (s.mem != MAP_FAILED)
+		munmap(s.mem, mem);
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
+/*
+ * stats: the module-wide counters (a session's own die with its file,
+ * and this process has no other session).
+ */
+static int cmd_stats(int argc, char **argv)
+{
+	struct pmsw_stats st = { .size = sizeof(st), .flags = PMSW_STATS_GLOBAL };
+	bool firstexit = true;
+	int fd, ret, i;
+
+	if (argc > 1)
+		return fail(EXIT_USAGE, "stats: unexpected argument '%s'", argv[1]);
+	ret = open_dev(&fd);
+	if (ret)
+		return ret;
+	if (ioctl(fd, PMSW_IOC_STATS, &st)) {
+		ret = fail(EXIT_FAIL, "PMSW_IOC_STATS: %s", strerror(errno));
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	if (json) {
+		printf("{\"vmwrites\": %llu, \"vmwrites_elided\": %llu, \"vmreads\": %llu, \"launches\": %llu, \"resumes\": %llu, \"vmclears\": %llu, \"vmptrlds\": %llu, \"exits\": {",
+		       (unsigned long long)st.vmwrites,
+		       (unsigned long long)st.vmwrites_elided,
+		       (unsigned long long)st.vmreads,
+		       (unsigned long long)st.launches,
+		       (unsigned long long)st.resumes,
+		       (unsigned long long)st.vmclears,
+		       (unsigned long long)st.vmptrlds);
+		for (i = 0; i < PMSW_NR_EXIT_REASONS; i++) {
+			if (!st.exits[i])
+				continue;
+			printf("%s\"%d\": %llu", firstexit ? "" : ", ", i,
+			       (unsigned long long)st.exits[i]);
+			firstexit = false;
+		}
+		printf("}}\n");
+		return 0;
+	}
+	printf("module-wide counters\n");
+	printf("  VMWRITEs issued   %llu\n  VMWRITEs elided   %llu\n"
+	       "  VMREADs           %llu\n  entries LAUNCH    %llu\n"
+	       "  entries RESUME    %llu\n  VMCLEARs          %llu\n"
+	       "  VMPTRLDs          %llu\nexits by reason\n",
+	       (unsigned long long)st.vmwrites,
+	       (unsigned long long)st.vmwrites_elided,
+	       (unsigned long long)st.vmreads,
+	       (unsigned long long)st.launches,
+	       (unsigned long long)st.resumes,
+	       (unsigned long long)st.vmclears,
+	       (unsigned long long)st.vmptrlds);
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		if (st.exits[i])
+			printf("  %-3d %-40s %llu\n", i, pmsw_exit_reason_name(i),
+			       (unsigned long long)st.exits[i]);
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command {
@@ -721,6 +1027,10 @@ static const struct command {
 	  "keep VMX on every CPU until killed (or for SECS seconds)" },
 	{ "check", cmd_check, "FILE...",
 	  "check context files against the VM-entry rules, offline" },
+	{ "run", cmd_run, "ORIGIN TARGET",
+	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables" },
+	{ "stats", cmd_stats, "",
+	  "VMWRITEs issued and elided, entries by type, exits by reason" },
 	{ "example", cmd_example, "",
 	  "the example: an atomic 32-bit to 64-bit switch, then a ping-pong" },
 	{ "help", cmd_help, "", "this text" },
@@ -736,7 +1046,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: pmswitch [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < NR_COMMANDS; i++)
-		printf("  %-7s %-12s %s\n", commands[i].name, commands[i].args,
+		printf("  %-7s %-14s %s\n", commands[i].name, commands[i].args,
 		       commands[i].help);
 	printf("\noptions:\n  -j, --json     one JSON object on stdout\n"
 	       "  -h, --help     this text\n  -V, --version  versions\n"

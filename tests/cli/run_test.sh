@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of "pmswitch run" and "pmswitch stats" with the
+# bundled examples, inside the emulated machine with pmswitch.ko loaded
+# (POSIX sh: busybox there). Prints TAP and a kselftest-style Totals line.
+# Usage: run_test.sh DIR   (DIR holds pmswitch, examples/*.ctx and *.bin)
+dir=${1:?usage: run_test.sh DIR}
+cli=$dir/pmswitch
+ex=$dir/examples
+n=0 pass=0 fail=0 skip=0
+out=/tmp/run_test.out
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"
+	sed 's/^/#   /' "$out"
+}
+skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $1"; }
+
+# pair NAME ORIGIN TARGET ORIGIN-BIN TARGET-BIN
+pair() {
+	if "$cli" run "$ex/$2.ctx" "$ex/$3.ctx" --image "$ex/$4.bin@0x10000" \
+		--image "$ex/$5.bin@0x20000" >"$out" 2>&1 &&
+	   grep -q "stopped: hypercall: context 1 stopped the run (code 24589)" "$out" &&
+	   grep -q "origin   target   LAUNCH" "$out"; then
+		ok "$1"
+	else
+		not_ok "$1"
+	fi
+}
+
+echo "TAP version 13"
+if ! grep -qw vmx /proc/cpuinfo; then
+	if "$cli" run "$ex/flat32_origin.ctx" "$ex/pae_target.ctx" >"$out" 2>&1; then
+		not_ok "run_without_vtx_fails"
+	elif grep -q "pmswitch: " "$out"; then
+		ok "run_without_vtx_fails_with_a_reason"
+	else
+		not_ok "run_without_vtx_fails_with_a_reason"
+	fi
+	skip "no VT-x: the example runs need it"
+	echo "1..$n"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" = 0 ]
+	exit
+fi
+
+pair flat32_to_pae flat32_origin pae_target switch32 report32
+pair pae_to_long64 pae_origin long64_target switch32 report64
+pair long64_to_paging32 long64_origin paging32_target switch64 report32
+pair real16_to_flat32 real16_origin flat32_target switch16 report32
+
+# Three rounds of 1000 switches: LAUNCH twice in round 1, then RESUME.
+if "$cli" run "$ex/ping.ctx" "$ex/pong.ctx" --image "$ex/ping32.bin@0x10000" \
+	--image "$ex/pong32.bin@0x20000" --repeat 3 --trace >"$out" 2>&1 &&
+   [ "$(grep -c ' LAUNCH ' "$out")" = 2 ] &&
+   [ "$(grep -c ' RESUME ' "$out")" -ge 2999 ] &&
+   grep -q "^run 3: " "$out"; then
+	ok "pingpong_repeat_3_launches_twice_then_resumes"
+else
+	not_ok "pingpong_repeat_3_launches_twice_then_resumes"
+fi
+
+if "$cli" --json run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" \
+	--image "$ex/switch32.bin@0x10000" --image "$ex/report64.bin@0x20000" >"$out" 2>&1 &&
+   grep -q '"type": "LAUNCH"' "$out" && grep -q '"stop": "hypercall"' "$out"; then
+	ok "run_json_reports_typed_transitions"
+else
+	not_ok "run_json_reports_typed_transitions"
+fi
+
+# A bad image spec and a context the checks refuse: one line, exit codes.
+"$cli" run "$ex/flat32_origin.ctx" "$ex/pae_target.ctx" --image nope >"$out" 2>&1
+if [ $? = 2 ] && grep -q "expected FILE@GPA" "$out"; then
+	ok "bad_image_spec_is_a_usage_error"
+else
+	not_ok "bad_image_spec_is_a_usage_error"
+fi
+printf 'mode = long64\ncs = ar=0xe09b\n' >/tmp/bad.ctx
+"$cli" run /tmp/bad.ctx "$ex/pae_target.ctx" >"$out" 2>&1
+if [ $? = 1 ] && grep -q "rule 266 (SDM 27.3.1.2): GUEST_CS_AR_BYTES" "$out"; then
+	ok "refused_context_names_rule_section_and_field"
+else
+	not_ok "refused_context_names_rule_section_and_field"
+fi
+
+if "$cli" stats >"$out" 2>&1 && grep -q "entries RESUME" "$out" &&
+   ! grep -q "entries RESUME    0$" "$out"; then
+	ok "stats_counts_the_resumes"
+else
+	not_ok "stats_counts_the_resumes"
+fi
+
+echo "1..$n"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+[ "$fail" = 0 ]
