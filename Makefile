@@ -42,7 +42,7 @@ CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
 
-.PHONY: all module tools selftests check clitest fuzz bench clean
+.PHONY: all module tools selftests check clitest fuzz bench install clean
 
 all: module tools selftests
 
@@ -101,9 +101,19 @@ CTXFILE := tools/pmswitch/ctxfile.c
 $(BUILD)/unit/ctxfile_test: $(CTXFILE) tools/pmswitch/ctxfile.h $(GUESTS)
 $(BUILD)/unit/ctxfile_test: EXTRA_SRCS = $(CTXFILE)
 
-# "pmswitch check" end to end on the host.
+# "pmswitch check" end to end on the host; the completion parses.
 clitest: $(CLI)
 	tests/cli/check_test.sh $(CLI)
+	bash -n tools/pmswitch/pmswitch.bash
+
+# The CLI, its man page and bash completion (PREFIX, DESTDIR as usual).
+PREFIX ?= /usr/local
+install: $(CLI)
+	install -D -m 755 $(CLI) $(DESTDIR)$(PREFIX)/sbin/pmswitch
+	install -D -m 644 Documentation/pmswitch.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/pmswitch.8
+	install -D -m 644 tools/pmswitch/pmswitch.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pmswitch
 
 # libFuzzer on the context-file parser for FUZZ_SECONDS (default 30).
 FUZZ_SECONDS ?= 30
