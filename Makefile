@@ -22,6 +22,9 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 \
 	       -Wstrict-prototypes -Wmissing-prototypes -Wundef \
 	       -Iuapi -Ikmod -Itools/guest -Iselftests/pmswitch -isystem $(KSFT_DIR)
 STATIC	    := -static
+# The CLI uses libkmod, which Debian ships only as a shared library: the
+# CLI is linked dynamically, everything else statically.
+KMOD_LIBS   := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
 SANITIZE    := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 PURE_SRCS := kmod/caps.c kmod/abi.c kmod/check.c kmod/ctxmap.c \
@@ -66,8 +69,8 @@ $(CLI): tools/pmswitch/pmswitch.c tools/pmswitch/ctxfile.c \
 	tools/pmswitch/ctxfile.h $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
 	$(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Itools/pmswitch $(STATIC) -o $@ $< \
-		tools/pmswitch/ctxfile.c $(GUESTS) $(PURE_SRCS)
+	$(CC) $(USER_CFLAGS) -Itools/pmswitch -o $@ $< \
+		tools/pmswitch/ctxfile.c $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
 
 $(KSFT_HDR):
 	tools/build/ksft-headers $(KSFT_DIR)

@@ -10,7 +10,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 install_deps() {
 	need_pkgs build-essential make gcc libc6-dev bc python3 \
 		linux-headers-amd64 linux-headers-6.12-amd64 linux-source \
-		busybox-static cpio xz-utils clang libclang-rt-14-dev
+		busybox-static cpio xz-utils clang libclang-rt-14-dev libkmod-dev pkg-config
 }
 
 # make_payload LINE JOB DIR: the module built for LINE, the static CLI and
@@ -26,6 +26,13 @@ make_payload() {
 	mkdir -p "$dir/examples"
 	cp "$TOP"/build/examples/*.bin "$TOP"/tools/pmswitch/examples/*.ctx \
 		"$dir/examples/"
-	cp "$TOP/tests/cli/run_test.sh" "$dir/"
+	cp "$TOP/tests/cli/run_test.sh" "$TOP/tests/cli/kmod_test.sh" "$dir/"
+	# The CLI links libkmod dynamically: its libraries and loader go to
+	# the same paths in the guest.
+	local lib
+	for lib in $(ldd "$TOP/build/pmswitch" | grep -o '/[^ ]*'); do
+		mkdir -p "$dir/rootfs$(dirname "$lib")"
+		cp -L "$lib" "$dir/rootfs$lib"
+	done
 	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
 }

@@ -35,6 +35,7 @@ qemu)
 	;;
 esac
 
+suite cli_kmod_test ./kmod_test.sh /pmswitch
 check "insmod pmswitch.ko" insmod ./pmswitch.ko
 check "/dev/pmswitch exists" test -c /dev/pmswitch
 suite pmswitch_test ./pmswitch_test

@@ -7,6 +7,7 @@
  *   pmswitch [--json] vmx cycle     VMXON on every CPU, show, VMXOFF, show
  *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
  *   pmswitch [--json] example       the embedded example switch
+ *   pmswitch load [PATH] | unload   insert/remove pmswitch.ko (libkmod)
  *   pmswitch [--json] check FILE... VM-entry checks of context files, offline
  *   pmswitch [--json] run ORIGIN TARGET [--image FILE@GPA]... [--repeat N]
  *                     [--mem BYTES] [--no-tables] [--trace]
@@ -27,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <libkmod.h>
 #include <linux/pmswitch.h>
 
 #include "bochs_caps.h"
@@ -43,6 +45,9 @@
 enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
 
 static bool json;
+
+static void module_state(char *state, size_t size, char *version,
+			 size_t vsize, int *refcnt);
 
 struct snapshot {
 	struct pmsw_info info;
@@ -216,9 +221,16 @@ static __u64 cap_value(const struct pmsw_vmx_caps *c, unsigned int i)
 static void print_info_text(const struct snapshot *s)
 {
 	const struct pmsw_vmx_caps *c = &s->info.caps;
+	char state[48], version[32];
 	unsigned int i;
+	int refcnt;
 
-	printf("abi version:  %u\n", s->info.abi_version);
+	module_state(state, sizeof(state), version, sizeof(version), &refcnt);
+	printf("module:       %s%s%s", state, version[0] ? ", version " : "",
+	       version);
+	if (refcnt >= 0)
+		printf(", %d reference(s)", refcnt);
+	printf("\nabi version:  %u\n", s->info.abi_version);
 	printf("cpu ids:      %u\n", s->info.nr_cpu_ids);
 	if (!c->basic) {
 		printf("vmx:          not available\n");
@@ -244,7 +256,13 @@ static void print_info_json(const struct snapshot *s)
 	unsigned int i;
 	bool first = true;
 
-	printf("{\"abi_version\": %u, \"nr_cpu_ids\": %u, \"features\": [",
+	char state[48], version[32];
+	int refcnt;
+
+	module_state(state, sizeof(state), version, sizeof(version), &refcnt);
+	printf("{\"module\": {\"state\": \"%s\", \"version\": \"%s\", \"refcnt\": %d}, ",
+	       state, version, refcnt);
+	printf("\"abi_version\": %u, \"nr_cpu_ids\": %u, \"features\": [",
 	       s->info.abi_version, s->info.nr_cpu_ids);
 	for (i = 0; pmsw_feature_name(i); i++) {
 		if (!(s->info.features & (1ULL << i)))
@@ -269,6 +287,20 @@ static int cmd_info(int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		return fail(EXIT_USAGE, "info: unexpected argument '%s'", argv[1]);
+	if (access(DEV_PATH, F_OK)) {
+		char state[48], version[32];
+		int refcnt;
+
+		/* Without the module, its state is all there is to say. */
+		module_state(state, sizeof(state), version, sizeof(version),
+			     &refcnt);
+		if (json) {
+			printf("{\"module\": {\"state\": \"%s\", \"version\": \"\", \"refcnt\": -1}, \"error\": \"%s: no such device: is pmswitch.ko loaded?\"}\n",
+			       state, DEV_PATH);
+			return EXIT_FAIL;
+		}
+		printf("module:       %s\n", state);
+	}
 	ret = open_dev(&fd);
 	if (ret)
 		return ret;
@@ -1010,6 +1042,142 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
+#define MODULE_NAME	"pmswitch"
+
+static const char *const initstates[] = {
+	[KMOD_MODULE_BUILTIN] = "builtin", [KMOD_MODULE_LIVE] = "live",
+	[KMOD_MODULE_COMING] = "coming", [KMOD_MODULE_GOING] = "going",
+};
+
+/*
+ * The module's state as libkmod sees it: "not loaded", or its init
+ * state, with the version from /sys/module and the reference count.
+ */
+static void module_state(char *state, size_t size, char *version,
+			 size_t vsize, int *refcnt)
+{
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	FILE *f;
+	int st;
+
+	snprintf(state, size, "not loaded");
+	version[0] = '\0';
+	*refcnt = -1;
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx) {
+		snprintf(state, size, "unknown (libkmod failed)");
+		return;
+	}
+	if (!kmod_module_new_from_name(ctx, MODULE_NAME, &mod)) {
+		st = kmod_module_get_initstate(mod);
+		if (st >= 0 && st <= KMOD_MODULE_GOING)
+			snprintf(state, size, "%s", initstates[st]);
+		*refcnt = kmod_module_get_refcnt(mod);
+		kmod_module_unref(mod);
+	}
+	kmod_unref(ctx);
+	f = fopen("/sys/module/" MODULE_NAME "/version", "r");
+	if (f) {
+		if (fgets(version, (int)vsize, f))
+			version[strcspn(version, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static const char *kmod_error(int err)
+{
+	switch (err) {
+	case EEXIST:
+		return "already loaded";
+	case ENOEXEC:
+		return "invalid module format: built for another kernel (vermagic)?";
+	case EPERM:
+	case EACCES:
+		return "permission denied: needs root (CAP_SYS_MODULE)";
+	case ENOENT:
+		return "not found";
+	case EBUSY:
+	case EAGAIN:
+		return "in use: close every user of /dev/pmswitch first";
+	case ENODEV:
+		return "the module's init refused (see dmesg)";
+	default:
+		return strerror(err);
+	}
+}
+
+/* load [PATH]: a .ko file, or the installed module by name. */
+static int cmd_load(int argc, char **argv)
+{
+	struct kmod_list *list = NULL;
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	int err;
+
+	if (argc > 2)
+		return fail(EXIT_USAGE, "usage: pmswitch load [PATH-TO-pmswitch.ko]");
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return fail(EXIT_FAIL, "libkmod: cannot create a context");
+	if (argc == 2) {
+		err = kmod_module_new_from_path(ctx, argv[1], &mod);
+		if (err < 0) {
+			kmod_unref(ctx);
+			return fail(EXIT_FAIL, "%s: %s", argv[1], kmod_error(-err));
+		}
+		err = kmod_module_insert_module(mod, 0, NULL);
+	} else {
+		err = kmod_module_new_from_lookup(ctx, MODULE_NAME, &list);
+		if (err < 0 || !list) {
+			kmod_unref(ctx);
+			return fail(EXIT_FAIL, "%s: not installed for this kernel (give the path of pmswitch.ko)",
+				    MODULE_NAME);
+		}
+		mod = kmod_module_get_module(list);
+		err = kmod_module_probe_insert_module(mod, KMOD_PROBE_FAIL_ON_LOADED,
+						      NULL, NULL, NULL, NULL);
+		kmod_module_unref_list(list);
+	}
+	kmod_module_unref(mod);
+	kmod_unref(ctx);
+	if (err < 0)
+		return fail(EXIT_FAIL, "load %s: %s", argc == 2 ? argv[1] : MODULE_NAME,
+			    kmod_error(-err));
+	if (json)
+		printf("{\"loaded\": true}\n");
+	return 0;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	int err;
+
+	(void)argv;
+	if (argc > 1)
+		return fail(EXIT_USAGE, "usage: pmswitch unload");
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return fail(EXIT_FAIL, "libkmod: cannot create a context");
+	err = kmod_module_new_from_name(ctx, MODULE_NAME, &mod);
+	if (!err) {
+		if (kmod_module_get_initstate(mod) < 0)
+			err = -ENOENT;
+		else
+			err = kmod_module_remove_module(mod, KMOD_REMOVE_NOWAIT);
+		kmod_module_unref(mod);
+	}
+	kmod_unref(ctx);
+	if (err < 0)
+		return fail(EXIT_FAIL, "unload %s: %s", MODULE_NAME,
+			    err == -ENOENT ? "not loaded" : kmod_error(-err));
+	if (json)
+		printf("{\"unloaded\": true}\n");
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command {
@@ -1031,6 +1199,9 @@ static const struct command {
 	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables" },
 	{ "stats", cmd_stats, "",
 	  "VMWRITEs issued and elided, entries by type, exits by reason" },
+	{ "load", cmd_load, "[PATH]",
+	  "insert pmswitch.ko (installed module, or a .ko file) with libkmod" },
+	{ "unload", cmd_unload, "", "remove pmswitch.ko" },
 	{ "example", cmd_example, "",
 	  "the example: an atomic 32-bit to 64-bit switch, then a ping-pong" },
 	{ "help", cmd_help, "", "this text" },

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of "pmswitch load/unload/info" (libkmod) inside the
+# emulated machine, run while pmswitch.ko is NOT loaded. POSIX sh.
+# Prints TAP and a kselftest-style Totals line. Usage: kmod_test.sh DIR
+dir=${1:?usage: kmod_test.sh DIR}
+cli=$dir/pmswitch
+n=0 pass=0 fail=0
+out=/tmp/kmod_test.out
+
+check() {	# check NAME WANT-EXIT WANT-TEXT CMD...
+	name=$1 want_rc=$2 want=$3
+	shift 3
+	"$@" >"$out" 2>&1
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" = "$want_rc" ] &&
+	   { [ -z "$want" ] || grep -qF -- "$want" "$out"; }; then
+		pass=$((pass + 1)); echo "ok $n $name"
+	else
+		fail=$((fail + 1)); echo "not ok $n $name (exit $rc, want $want_rc)"
+		sed 's/^/#   /' "$out"
+	fi
+}
+
+echo "TAP version 13"
+check info_reports_not_loaded 1 "module:       not loaded" "$cli" info
+check info_json_reports_not_loaded 1 '"state": "not loaded"' "$cli" --json info
+check unload_when_not_loaded_fails_clearly 1 "unload pmswitch: not loaded" "$cli" unload
+check load_of_a_missing_file_fails_clearly 1 "nope.ko: not found" "$cli" load /nope.ko
+check load_of_a_non_module_fails_clearly 1 "load $dir/job.sh:" "$cli" load "$dir/job.sh"
+check load_by_path_inserts_the_module 0 "" "$cli" load "$dir/pmswitch.ko"
+check info_reports_live_and_version 0 "module:       live, version 0.1" "$cli" info
+check second_load_says_already_loaded 1 "already loaded" "$cli" load "$dir/pmswitch.ko"
+exec 3</dev/pmswitch
+check unload_while_in_use_says_busy 1 "in use" "$cli" unload
+exec 3<&-
+check unload_removes_the_module 0 "" "$cli" unload
+check device_is_gone_after_unload 1 "module:       not loaded" "$cli" info
+echo "1..$n"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
