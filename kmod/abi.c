@@ -26,19 +26,20 @@ int pmsw_check_info(const struct pmsw_info *info, const char **why)
 		*why = "struct pmsw_info: unknown flags";
 		return -EINVAL;
 	}
-	if (!all_zero(info->reserved, PMSW_ARRAY_SIZE(info->reserved))) {
-		*why = "struct pmsw_info: reserved fields must be 0";
+	if (info->state || info->reserved32 ||
+	    !all_zero(info->reserved, PMSW_ARRAY_SIZE(info->reserved))) {
+		*why = "struct pmsw_info: state and reserved fields must be 0";
 		return -EINVAL;
 	}
 	*why = NULL;
 	return 0;
 }
 
-/* Commands without an argument insist on 0 so that one can be added. */
-int pmsw_check_noarg(unsigned long arg, const char **why)
+/* VMXON/VMXOFF take 0 or PMSW_VMX_PERSISTENT; other bits are refused. */
+int pmsw_check_vmx_arg(unsigned long arg, const char **why)
 {
-	if (arg) {
-		*why = "this command takes no argument: pass 0";
+	if (arg & ~PMSW_VMX_PERSISTENT) {
+		*why = "unknown argument bits: pass 0 or PMSW_VMX_PERSISTENT";
 		return -EINVAL;
 	}
 	*why = NULL;

@@ -10,6 +10,6 @@
 #include <linux/pmswitch.h>
 
 int pmsw_check_info(const struct pmsw_info *info, const char **why);
-int pmsw_check_noarg(unsigned long arg, const char **why);
+int pmsw_check_vmx_arg(unsigned long arg, const char **why);
 
 #endif /* PMSW_ABI_H */

@@ -72,6 +72,10 @@ static int pmsw_mmap(struct file *file, struct vm_area_struct *vma)
 	return err;
 }
 
+/* The module's own VMX reference (PMSW_VMX_PERSISTENT). */
+static DEFINE_MUTEX(persistent_lock);
+static bool persistent_vmx;
+
 static long pmsw_ioctl_info(void __user *uarg)
 {
 	struct pmsw_cpu_info *cpus = NULL;
@@ -94,6 +98,7 @@ static long pmsw_ioctl_info(void __user *uarg)
 	}
 	pmsw_probe_all(&info, cpus, nr);
 	info.abi_version = PMSW_ABI_VERSION;
+	info.state = READ_ONCE(persistent_vmx) ? PMSW_STATE_VMX_PERSISTENT : 0;
 	info.nr_cpu_ids = nr_cpu_ids;
 	info.nr_cpus = nr;
 
@@ -107,14 +112,32 @@ static long pmsw_ioctl_info(void __user *uarg)
 	return err;
 }
 
+static long vmx_persistent(bool on)
+{
+	long err = 0;
+
+	mutex_lock(&persistent_lock);
+	if (on && !persistent_vmx) {
+		err = pmsw_vmx_get();
+		persistent_vmx = !err;
+	} else if (!on && persistent_vmx) {
+		pmsw_vmx_put();
+		persistent_vmx = false;
+	}
+	mutex_unlock(&persistent_lock);
+	return err;
+}
+
 static long pmsw_ioctl_vmxon(struct pmsw_session *s, unsigned long arg)
 {
 	const char *why;
 	int err;
 
-	err = pmsw_check_noarg(arg, &why);
+	err = pmsw_check_vmx_arg(arg, &why);
 	if (err)
 		return refuse(err, "VMXON", why);
+	if (arg & PMSW_VMX_PERSISTENT)
+		return vmx_persistent(true);
 
 	if (!s->holds_vmx) {
 		err = pmsw_vmx_get();
@@ -128,9 +151,11 @@ static long pmsw_ioctl_vmxoff(struct pmsw_session *s, unsigned long arg)
 	const char *why;
 	int err;
 
-	err = pmsw_check_noarg(arg, &why);
+	err = pmsw_check_vmx_arg(arg, &why);
 	if (err)
 		return refuse(err, "VMXOFF", why);
+	if (arg & PMSW_VMX_PERSISTENT)
+		return vmx_persistent(false);
 
 	if (s->holds_vmx) {
 		pmsw_vmx_put();
@@ -224,6 +249,8 @@ static int __init pmsw_init(void)
 static void __exit pmsw_exit(void)
 {
 	misc_deregister(&pmsw_misc);
+	/* No file is open; the persistent reference is the last one. */
+	vmx_persistent(false);
 	pmsw_vmx_exit();
 }
 

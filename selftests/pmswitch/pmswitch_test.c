@@ -257,6 +257,30 @@ TEST_F(dev, vmx_stays_on_until_the_last_file_lets_go)
 	EXPECT_TRUE(all_cpus_vmx(&self->s, false));
 }
 
+TEST_F(dev, persistent_vmx_outlives_the_file_until_vmxoff)
+{
+	int other;
+
+	NEED_VMX();
+	other = open(PMSW_DEV, O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioctl(other, PMSW_IOC_VMXON, PMSW_VMX_PERSISTENT));
+	ASSERT_EQ(0, ioctl(other, PMSW_IOC_VMXON, PMSW_VMX_PERSISTENT));
+	ASSERT_EQ(0, close(other));
+
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(1, self->s.info.vmx_users);
+	EXPECT_EQ(PMSW_STATE_VMX_PERSISTENT, self->s.info.state);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, true));
+
+	/* Any file may drop it. */
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, PMSW_VMX_PERSISTENT));
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(0, self->s.info.vmx_users);
+	EXPECT_EQ(0, self->s.info.state);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, false));
+}
+
 TEST_F(dev, vmxoff_without_a_reference_changes_nothing)
 {
 	int other;
@@ -389,10 +413,15 @@ TEST_F(dev, info_with_nonzero_reserved_fails_einval)
 	unsigned int i;
 
 	NEED_DEVICE();
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		struct pmsw_info info = { .size = sizeof(info) };
 
-		info.reserved[i] = 1;
+		if (i < 3)
+			info.reserved[i] = 1;
+		else if (i == 3)
+			info.reserved32 = 1;
+		else
+			info.state = 1;	/* out only */
 		EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_INFO, &info));
 		EXPECT_EQ(EINVAL, errno);
 	}
@@ -418,14 +447,14 @@ TEST_F(dev, info_with_bad_cpus_pointer_fails_efault)
 	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg, "cpus array not writable"));
 }
 
-TEST_F(dev, vmxon_and_vmxoff_with_an_argument_fail_einval)
+TEST_F(dev, vmxon_and_vmxoff_with_unknown_argument_bits_fail_einval)
 {
 	NEED_DEVICE();
-	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 1));
+	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 0x80));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXOFF, 1));
+	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXOFF, 0x80));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg, "takes no argument"));
+	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg, "unknown argument bits"));
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
 	EXPECT_EQ(0, self->s.info.vmx_users);
 }

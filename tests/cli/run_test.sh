@@ -85,6 +85,17 @@ else
 	not_ok "refused_context_names_rule_section_and_field"
 fi
 
+# vmx on/off: the persistent reference outlives the CLI process.
+if "$cli" vmx on >"$out" 2>&1 &&
+   "$cli" vmx status >"$out" 2>&1 && grep -q "persistent reference" "$out" &&
+   ! grep -q "VMX off" "$out" && "$cli" vmx off >/dev/null 2>&1 &&
+   "$cli" vmx status >"$out" 2>&1 && grep -q "vmx users:    0$" "$out" &&
+   ! grep -q "VMX on" "$out"; then
+	ok "vmx_on_stays_until_vmx_off"
+else
+	not_ok "vmx_on_stays_until_vmx_off"
+fi
+
 if "$cli" stats >"$out" 2>&1 && grep -q "entries RESUME" "$out" &&
    ! grep -q "entries RESUME    0$" "$out"; then
 	ok "stats_counts_the_resumes"

@@ -38,7 +38,7 @@ TEST(info_refuses_each_nonzero_reserved_field)
 	const char *why = NULL;
 	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 3; i++) {
 		struct pmsw_info info = { .size = sizeof(info) };
 
 		info.reserved[i] = 1ULL << 63;
@@ -47,14 +47,27 @@ TEST(info_refuses_each_nonzero_reserved_field)
 	}
 }
 
-TEST(commands_without_argument_insist_on_0)
+TEST(vmx_commands_take_0_or_the_persistent_flag)
 {
 	const char *why = "unset";
 
-	EXPECT_EQ(0, pmsw_check_noarg(0, &why));
+	EXPECT_EQ(0, pmsw_check_vmx_arg(0, &why));
 	EXPECT_EQ(NULL, why);
-	EXPECT_EQ(-EINVAL, pmsw_check_noarg(1, &why));
-	EXPECT_NE(NULL, why);
+	EXPECT_EQ(0, pmsw_check_vmx_arg(PMSW_VMX_PERSISTENT, &why));
+	EXPECT_EQ(-EINVAL, pmsw_check_vmx_arg(2, &why));
+	EXPECT_NE(NULL, strstr(why, "unknown argument bits"));
+	EXPECT_EQ(-EINVAL, pmsw_check_vmx_arg(1UL << 63, &why));
+}
+
+TEST(info_refuses_a_nonzero_state_on_input)
+{
+	struct pmsw_info info = { .size = sizeof(info), .state = 1 };
+	const char *why = NULL;
+
+	EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
+	info.state = 0;
+	info.reserved32 = 1;
+	EXPECT_EQ(-EINVAL, pmsw_check_info(&info, &why));
 }
 
 /* The layout promised by the uapi header: no implicit padding. */

@@ -3,6 +3,7 @@
  * pmswitch: command-line front end of /dev/pmswitch.
  *
  *   pmswitch [--json] info          capabilities and per-CPU VMX state
+ *   pmswitch [--json] vmx on|off    VMX on every CPU until 'vmx off'
  *   pmswitch [--json] vmx status    per-CPU VMX state only
  *   pmswitch [--json] vmx cycle     VMXON on every CPU, show, VMXOFF, show
  *   pmswitch vmx hold [SECONDS]     keep VMX on until killed (or SECONDS)
@@ -158,7 +159,9 @@ static void print_cpus_text(const struct snapshot *s)
 {
 	__u32 i;
 
-	printf("vmx users:    %u\n", s->info.vmx_users);
+	printf("vmx users:    %u%s\n", s->info.vmx_users,
+	       s->info.state & PMSW_STATE_VMX_PERSISTENT ?
+	       " (one is the persistent reference: pmswitch vmx off drops it)" : "");
 	for (i = 0; i < s->info.nr_cpus; i++) {
 		const struct pmsw_cpu_info *c = &s->cpus[i];
 
@@ -176,7 +179,9 @@ static void print_cpus_json(const struct snapshot *s)
 	__u32 i, j;
 	bool first = true;
 
-	printf("\"vmx_users\": %u, \"cpus\": [", s->info.vmx_users);
+	printf("\"vmx_users\": %u, \"vmx_persistent\": %s, \"cpus\": [",
+	       s->info.vmx_users,
+	       s->info.state & PMSW_STATE_VMX_PERSISTENT ? "true" : "false");
 	for (i = 0; i < s->info.nr_cpus; i++) {
 		const struct pmsw_cpu_info *c = &s->cpus[i];
 		bool ffirst = true;
@@ -377,12 +382,28 @@ static int cmd_vmx(int argc, char **argv)
 	int fd, ret;
 
 	if (argc < 2 || (strcmp(argv[1], "status") && strcmp(argv[1], "cycle") &&
-			 strcmp(argv[1], "hold")) ||
+			 strcmp(argv[1], "hold") && strcmp(argv[1], "on") &&
+			 strcmp(argv[1], "off")) ||
 	    argc > (strcmp(argv[1], "hold") ? 2 : 3))
-		return fail(EXIT_USAGE, "usage: pmswitch vmx status|cycle|hold [SECONDS]");
+		return fail(EXIT_USAGE, "usage: pmswitch vmx on|off|status|cycle|hold [SECONDS]");
 	ret = open_dev(&fd);
 	if (ret)
 		return ret;
+
+	/* on/off: the module's persistent reference, which outlives us. */
+	if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) {
+		bool on = !strcmp(argv[1], "on");
+
+		if (ioctl(fd, on ? PMSW_IOC_VMXON : PMSW_IOC_VMXOFF,
+			  PMSW_VMX_PERSISTENT)) {
+			ret = fail(EXIT_FAIL, "VMX%s: %s", on ? "ON" : "OFF",
+				   on ? vmxon_error(errno) : strerror(errno));
+			goto out;
+		}
+		ret = show_state(fd, on ? "after vmx on" : "after vmx off",
+				 &first);
+		goto out;
+	}
 
 	if (!strcmp(argv[1], "status")) {
 		ret = show_state(fd, "status", &first);
@@ -1187,6 +1208,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "info", cmd_info, "", "VMX capabilities and the VMX state of every CPU" },
+	{ "vmx", cmd_vmx, "on|off",
+	  "VMX on every CPU until 'vmx off' (the module's persistent reference)" },
 	{ "vmx", cmd_vmx, "status",
 	  "the VMX state of every CPU" },
 	{ "vmx", cmd_vmx, "cycle",

@@ -157,6 +157,8 @@ struct pmsw_cpu_info {
  * @features:	 out: PMSW_FEAT_* decoded from @caps; 0 without VMX.
  * @caps:	 out: capability MSRs of the first online CPU with VMX;
  *		 all 0 when no CPU has VMX.
+ * @state:	 out: PMSW_STATE_* bits (in: 0).
+ * @reserved32:	 must be 0.
  * @reserved:	 must be 0.
  */
 struct pmsw_info {
@@ -169,8 +171,13 @@ struct pmsw_info {
 	__u64 cpus;
 	__u64 features;
 	struct pmsw_vmx_caps caps;
-	__u64 reserved[4];
+	__u32 state;
+	__u32 reserved32;
+	__u64 reserved[3];
 };
+
+/* struct pmsw_info.state: the persistent reference is held. */
+#define PMSW_STATE_VMX_PERSISTENT	(1U << 0)
 
 /*
  * PMSW_IOC_INFO: report the ABI version, the VMX capabilities and the VMX
@@ -181,11 +188,18 @@ struct pmsw_info {
 #define PMSW_IOC_INFO		_IOWR(PMSW_IOC_TYPE, 0x00, struct pmsw_info)
 
 /*
- * PMSW_IOC_VMXON: take this file's reference on VMX operation. The first
- * reference in the system puts every online CPU into VMX operation; CPUs
- * that come online later follow. Taking it twice on one file is a no-op.
- * The argument must be 0.
- * Errors: EINVAL (argument not 0), ENODEV (a CPU lacks VMX), EOPNOTSUPP
+ * The argument of PMSW_IOC_VMXON/VMXOFF: 0 for this file's reference, or
+ * PMSW_VMX_PERSISTENT for the module's own reference, which outlives the
+ * file (until PMSW_IOC_VMXOFF with the same flag, or module unload).
+ */
+#define PMSW_VMX_PERSISTENT	(1UL << 0)
+
+/*
+ * PMSW_IOC_VMXON: take this file's reference on VMX operation (or the
+ * persistent one). The first reference in the system puts every online
+ * CPU into VMX operation; CPUs that come online later follow. Taking a
+ * reference twice is a no-op.
+ * Errors: EINVAL (unknown argument bits), ENODEV (a CPU lacks VMX), EOPNOTSUPP
  * (IA32_FEATURE_CONTROL forbids VMXON outside SMX, or the VMX capability
  * MSRs are unusable), EBUSY (CR4.VMXE already set: another hypervisor
  * such as kvm_intel holds VMX), EIO (VMXON failed), ENOMEM, ESHUTDOWN
@@ -195,10 +209,10 @@ struct pmsw_info {
 #define PMSW_IOC_VMXON		_IO(PMSW_IOC_TYPE, 0x01)
 
 /*
- * PMSW_IOC_VMXOFF: drop this file's reference; the last one (or the last
- * close of a file holding one) takes every CPU out of VMX operation.
- * Dropping a reference the file does not hold is a no-op. The argument
- * must be 0. Errors: EINVAL (argument not 0).
+ * PMSW_IOC_VMXOFF: drop this file's reference (or the persistent one);
+ * the last one (or the last close of a file holding one) takes every CPU
+ * out of VMX operation. Dropping a reference not held is a no-op.
+ * Errors: EINVAL (unknown argument bits).
  */
 #define PMSW_IOC_VMXOFF		_IO(PMSW_IOC_TYPE, 0x02)
 
