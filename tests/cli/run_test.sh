@@ -85,6 +85,16 @@ else
 	not_ok "refused_context_names_rule_section_and_field"
 fi
 
+# An unprivileged user gets one clear line, not a crash.
+grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+su -s /bin/sh nobody -c "$cli info" >"$out" 2>&1
+if [ $? = 1 ] && grep -q "permission denied: needs root (CAP_SYS_ADMIN)" "$out"; then
+	ok "unprivileged_user_is_told_permission_denied"
+else
+	not_ok "unprivileged_user_is_told_permission_denied"
+fi
+
 # vmx on/off: the persistent reference outlives the CLI process.
 if "$cli" vmx on >"$out" 2>&1 &&
    "$cli" vmx status >"$out" 2>&1 && grep -q "persistent reference" "$out" &&
