@@ -55,7 +55,7 @@ module:
 EXAMPLES := $(patsubst tools/pmswitch/examples/%.S,$(BUILD)/examples/%.bin,\
 	      $(wildcard tools/pmswitch/examples/*.S))
 
-tools: $(CLI) $(BUILD)/switch_bench $(EXAMPLES)
+tools: $(CLI) $(BUILD)/switch_bench $(BUILD)/kvm_bench $(EXAMPLES)
 
 # Guest programs of the examples, as flat binaries.
 $(BUILD)/examples/%.bin: tools/pmswitch/examples/%.S
@@ -93,6 +93,11 @@ $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDR
 
 $(BUILD)/switch_bench: tools/bench/switch_bench.c $(GUESTS) $(SELFTEST_HDRS) \
 		       $(PURE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS)
+
+$(BUILD)/kvm_bench: tools/bench/kvm_bench.c $(GUESTS) $(SELFTEST_HDRS) \
+		    $(PURE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS)
 

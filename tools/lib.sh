@@ -22,6 +22,7 @@ make_payload() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$ko" "$TOP/build/pmswitch" "$TOP/build/switch_bench" \
+		"$TOP/build/kvm_bench" \
 		"$TOP"/build/selftests/* "$dir/"
 	mkdir -p "$dir/examples"
 	cp "$TOP"/build/examples/*.bin "$TOP"/tools/pmswitch/examples/*.ctx \

@@ -6,21 +6,28 @@
  * between a VM exit and the next VM entry (struct pmsw_transition.ticks),
  * not hardware cycles. Reports numbers; it passes or fails nothing.
  *
- *   switch_bench [-n SWITCHES] [-s SESSIONS]
+ *   switch_bench [-n SWITCHES] [-s SESSIONS] [-m]
+ *
+ * -m prints one machine-readable line per path for tools/run-bench:
+ * "name median min max samples vmwrites-per-transition vmreads-per-transition".
  */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <x86intrin.h>
 
 #include "pmsw_guest.h"
 
 struct sample_set {
 	const char *name;
+	const char *key;	/* machine-readable name */
 	unsigned int n;
 	unsigned long long *ticks;
-	unsigned long long writes, ctx_writes, elided;
+	unsigned long long writes, ctx_writes, elided, reads;
 };
+
+static bool machine;
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -40,6 +47,16 @@ static void add(struct sample_set *set, const struct pmsw_transition *t)
 
 static void print_row(struct sample_set *set)
 {
+	if (machine) {
+		if (!set->n)
+			return;
+		qsort(set->ticks, set->n, sizeof(set->ticks[0]), cmp_u64);
+		printf("%s %llu %llu %llu %u %.2f %.2f\n", set->key,
+		       set->ticks[set->n / 2], set->ticks[0],
+		       set->ticks[set->n - 1], set->n,
+		       (double)set->writes / set->n, (double)set->reads / set->n);
+		return;
+	}
 	if (!set->n) {
 		printf("%-34s %8s\n", set->name, "(none)");
 		return;
@@ -81,26 +98,110 @@ static int pingpong_session(struct session *s, unsigned int rounds)
 	return 0;
 }
 
+static int session_stats(int fd, struct pmsw_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, PMSW_IOC_STATS, st);
+}
+
+/*
+ * The guest times VMCALLs the monitor answers in the kernel and resumes
+ * (tools/guest vmcall_loop32, the same program kvm_bench runs).
+ */
+static int measure_vmcall(struct sample_set *set, unsigned int n)
+{
+	struct pmsw_stats before, after;
+	struct pmsw_context c;
+	struct pmsw_context_op op;
+	struct pmsw_run r;
+	struct session s;
+	unsigned int i;
+
+	if (session_open(&s))
+		return -1;
+	LOAD_GUEST(s.mem, GPA_ORIGIN, vmcall_loop32);
+	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
+	c.gpr[PMSW_RCX] = n;
+	c.gpr[PMSW_RDI] = 0x100000;
+	if (context_create(s.fd, &c, &op) != 0 || session_stats(s.fd, &before))
+		return -1;
+	if (run(s.fd, 0, &r, NULL, 0) || (r.exit.reason & 0xffff) != PMSW_EXIT_IO) {
+		fprintf(stderr, "vmcall loop: %s\n", r.reason);
+		return -1;
+	}
+	session_stats(s.fd, &after);
+	for (i = 0; i < n; i++)
+		set->ticks[set->n++] = ((uint32_t *)(s.mem + 0x100000))[i];
+	/* Per transition: the loop's entries, less the first (LAUNCH). */
+	set->writes = (after.vmwrites - before.vmwrites) * n / r.total_transitions;
+	set->reads = (after.vmreads - before.vmreads) * n / r.total_transitions;
+	session_close(&s);
+	return 0;
+}
+
+/* Userspace times RUN ioctls whose guest stops at once (stop_loop32). */
+static int measure_run(struct sample_set *set, unsigned int n)
+{
+	struct pmsw_stats before, after;
+	struct pmsw_context c;
+	struct pmsw_context_op op;
+	struct pmsw_run r;
+	struct session s;
+	unsigned long long t0;
+	unsigned int i;
+
+	if (session_open(&s))
+		return -1;
+	LOAD_GUEST(s.mem, GPA_ORIGIN, stop_loop32);
+	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
+	if (context_create(s.fd, &c, &op) != 0 || run(s.fd, 0, &r, NULL, 0))
+		return -1;
+	session_stats(s.fd, &before);
+	for (i = 0; i < n; i++) {
+		t0 = __rdtsc();
+		if (run(s.fd, 0, &r, NULL, 0))
+			return -1;
+		set->ticks[set->n++] = __rdtsc() - t0;
+	}
+	session_stats(s.fd, &after);
+	set->writes = after.vmwrites - before.vmwrites;
+	set->reads = after.vmreads - before.vmreads;
+	session_close(&s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int switches = 2000, sessions = 20, i, j;
-	struct sample_set launch = { .name = "switch, LAUNCH (first entry)" };
-	struct sample_set resume = { .name = "switch, RESUME (cached VMCS)" };
-	struct sample_set update = { .name = "RESUME after a one-field update" };
-	struct sample_set migrate = { .name = "LAUNCH after a CPU migration" };
-	struct sample_set other = { .name = "re-entry, same context" };
+	struct sample_set launch = { .name = "switch, LAUNCH (first entry)",
+				     .key = "pmswitch_switch_launch" };
+	struct sample_set resume = { .name = "switch, RESUME (cached VMCS)",
+				     .key = "pmswitch_switch_resume" };
+	struct sample_set update = { .name = "RESUME after a one-field update",
+				     .key = "pmswitch_resume_after_update" };
+	struct sample_set migrate = { .name = "LAUNCH after a CPU migration",
+				      .key = "pmswitch_launch_after_migration" };
+	struct sample_set other = { .name = "re-entry, same context",
+				    .key = "pmswitch_reentry" };
+	struct sample_set vmcall = { .name = "guest VMCALL round trip (kernel)",
+				     .key = "pmswitch_vmcall_in_kernel" };
+	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
+				   .key = "pmswitch_run_roundtrip_userspace" };
 	struct pmsw_transition *t;
 	struct pmsw_run r;
 	struct session s;
 	int opt, ncpus;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:m")) != -1) {
 		if (opt == 'n')
 			switches = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			sessions = strtoul(optarg, NULL, 0);
+		else if (opt == 'm')
+			machine = true;
 		else {
-			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS]\n");
+			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS] [-m]\n");
 			return 2;
 		}
 	}
@@ -112,8 +213,10 @@ int main(int argc, char **argv)
 	other.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	update.ticks = calloc(sessions + 1, sizeof(unsigned long long));
 	migrate.ticks = calloc(2 * sessions + 2, sizeof(unsigned long long));
+	vmcall.ticks = calloc(switches + 64, sizeof(unsigned long long));
+	urun.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	if (!t || !launch.ticks || !resume.ticks || !other.ticks ||
-	    !update.ticks || !migrate.ticks)
+	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks)
 		return 1;
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pin_to(0);
@@ -165,6 +268,19 @@ int main(int argc, char **argv)
 		session_close(&s);
 	}
 
+	pin_to(0);
+	if (measure_vmcall(&vmcall, switches) || measure_run(&urun, switches))
+		return 1;
+
+	if (machine) {
+		print_row(&launch);
+		print_row(&resume);
+		print_row(&update);
+		print_row(&migrate);
+		print_row(&vmcall);
+		print_row(&urun);
+		return 0;
+	}
 	printf("pmswitch transitions: TSC ticks from the VM exit before to the VM entry\n");
 	printf("(under Bochs: executed instructions of the monitor's path)\n\n");
 	printf("%-34s %8s %10s %10s %10s %8s %8s %8s\n", "path", "samples",
@@ -174,5 +290,8 @@ int main(int argc, char **argv)
 	print_row(&update);
 	print_row(&migrate);
 	print_row(&other);
+	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
+	print_row(&vmcall);
+	print_row(&urun);
 	return 0;
 }

@@ -155,6 +155,40 @@ GUEST(cpuid32)
 	hlt
 END(cpuid32)
 
+/*
+ * Timing loop, the same program under pmswitch and KVM: %ecx times, the
+ * TSC around one VMCALL with a function nobody implements (both monitors
+ * answer -ENOSYS in the kernel and resume the caller), the deltas stored
+ * at %edi; then OUT to port 0x80 ends the run (an exit to userspace).
+ */
+GUEST(vmcall_loop32)
+1:	rdtsc
+	mov	%eax, %esi
+	mov	$0xfff0, %eax
+	vmcall
+	rdtsc
+	sub	%esi, %eax
+	mov	%eax, (%edi)
+	add	$4, %edi
+	dec	%ecx
+	jnz	1b
+	out	%al, $0x80
+	hlt
+END(vmcall_loop32)
+
+/* One exit to userspace per iteration: pmswitch's STOP hypercall. */
+GUEST(stop_loop32)
+1:	mov	$HC_STOP, %eax
+	vmcall
+	jmp	1b
+END(stop_loop32)
+
+/* One exit to userspace per iteration: an OUT, for KVM. */
+GUEST(out_loop32)
+1:	out	%al, $0x80
+	jmp	1b
+END(out_loop32)
+
 /* ---- 64-bit mode ---- */
 	.code64
 GUEST(switch64)

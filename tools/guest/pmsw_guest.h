@@ -83,6 +83,9 @@ DECLARE_GUEST(outb32);
 DECLARE_GUEST(ud32);
 DECLARE_GUEST(loop32);
 DECLARE_GUEST(cr4_pge32);
+DECLARE_GUEST(vmcall_loop32);
+DECLARE_GUEST(stop_loop32);
+DECLARE_GUEST(out_loop32);
 DECLARE_GUEST(cpuid32);
 
 #define LOAD_GUEST(mem, gpa, name) \

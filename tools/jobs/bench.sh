@@ -1,5 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The benchmark job, run inside the emulated machine by tools/run-bench.
+#
+# The benchmark job, run inside the emulated machine by tools/run-bench:
+# pmswitch's paths, then KVM's comparable ones in the same boot. Prints
+# one "name median min max samples [vmwrites vmreads]" line per path
+# between the BENCH markers.
+n=${PMSW_BENCH_N:-2000}
+# Results go to a file first: kernel messages on the console would
+# otherwise land in the middle of a line.
+r=/tmp/bench.txt
 insmod ./pmswitch.ko || exit 1
-./switch_bench -n "${PMSW_BENCH_SWITCHES:-2000}" -s "${PMSW_BENCH_SESSIONS:-20}"
+./switch_bench -m -n "$n" -s "${PMSW_BENCH_SESSIONS:-20}" >$r || exit 1
+# KVM 6.12 takes VMX on every CPU when it loads: pmswitch lets go first.
+rmmod pmswitch || exit 1
+for m in irqbypass kvm kvm-intel; do
+	insmod /lib/pmswitch-kvm/$m.ko || exit 1
+done
+./kvm_bench -n "$n" >>$r || exit 1
+sleep 1
+echo "PMSW-BENCH-BEGIN"
+cat $r
+echo "PMSW-BENCH-END"
