@@ -232,6 +232,7 @@ static int __init pmsw_init(void)
 	int err;
 
 	pmsw_vmcs_init();
+	pmsw_run_init();
 	err = pmsw_vmx_init();
 	if (err)
 		return err;

@@ -73,6 +73,15 @@ struct run_state {
 	/* The exit that ended the last entry. */
 	struct pmsw_exit exit;
 	int enter_ret;
+	/* Host state saved at the start of a block, put back at its end. */
+	unsigned long dr7;
+	u64 debugctl;
+	bool ran_64bit;
+	/* Generation of the current block: VMCSs prepared in it carry it. */
+	u32 gen;
+	/* Transitions of the current block, copied out at its end. */
+	unsigned int nr_buf;
+	struct pmsw_transition buf[32];
 };
 
 /* What to do after an exit. */
@@ -166,28 +175,51 @@ static void write_dirty_fields(struct pmsw_ctx *ctx)
  * 0x400. IA32_KERNEL_GS_BASE is not in the VMCS at all but a 64-bit
  * guest can change it with SWAPGS. Interrupts off.
  */
-static void restore_host(struct run_state *rs, u64 debugctl,
-			 unsigned long dr7)
+static void restore_host(struct run_state *rs)
 {
 	native_load_gdt(&rs->host.gdt);
 	load_idt(&rs->host.idt);
 	invalidate_tss_limit();
-	wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
-	if (debugctl)
-		update_debugctlmsr(debugctl);
-	if (dr7 & DR7_BREAKPOINT_ENABLES)
-		set_debugreg(dr7, 7);
+	/* SWAPGS exists only in 64-bit mode. */
+	if (rs->ran_64bit)
+		wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
+	if (rs->debugctl)
+		update_debugctlmsr(rs->debugctl);
+	if (rs->dr7 & DR7_BREAKPOINT_ENABLES)
+		set_debugreg(rs->dr7, 7);
 }
 
+/*
+ * Read what the exit's handler needs and no more: every VMREAD is on the
+ * path back into the guest. Exits that stop the run read the rest later
+ * (read_exit_details()).
+ */
 static void read_exit(struct pmsw_vmcs *v, struct pmsw_exit *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->reason = pmsw_vmcs_read(v, VMCS_VM_EXIT_REASON);
-	e->qualification = pmsw_vmcs_read(v, VMCS_EXIT_QUALIFICATION);
-	e->instruction_len = pmsw_vmcs_read(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
 	switch (e->reason & 0xffff) {
+	case PMSW_EXIT_EXTERNAL_INTERRUPT:
+	case PMSW_EXIT_PREEMPTION_TIMER:
+		break;
+	case PMSW_EXIT_VMCALL:
+	case PMSW_EXIT_CPUID:
+	case PMSW_EXIT_HLT:
+		e->instruction_len = pmsw_vmcs_read(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
+		break;
 	case PMSW_EXIT_EXCEPTION_NMI:
 		e->intr_info = pmsw_vmcs_read(v, VMCS_VM_EXIT_INTR_INFO);
+		fallthrough;
+	default:
+		e->qualification = pmsw_vmcs_read(v, VMCS_EXIT_QUALIFICATION);
+	}
+}
+
+/* The rest of an exit that stops the run, for the report. */
+static void read_exit_details(struct pmsw_vmcs *v, struct pmsw_exit *e)
+{
+	switch (e->reason & 0xffff) {
+	case PMSW_EXIT_EXCEPTION_NMI:
 		e->intr_error_code = pmsw_vmcs_read(v, VMCS_VM_EXIT_INTR_ERROR_CODE);
 		break;
 	case PMSW_EXIT_EPT_VIOLATION:
@@ -196,88 +228,88 @@ static void read_exit(struct pmsw_vmcs *v, struct pmsw_exit *e)
 		e->guest_linear = pmsw_vmcs_read(v, VMCS_GUEST_LINEAR_ADDRESS);
 		break;
 	}
+	if (!e->instruction_len)
+		e->instruction_len = pmsw_vmcs_read(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
 	e->idt_vectoring_info = pmsw_vmcs_read(v, VMCS_IDT_VECTORING_INFO_FIELD);
 }
 
+/* Guest-state fields a VM exit may change (SDM 28.3), computed once. */
+static __u64 exit_changed[PMSW_FIELD_WORDS];
+
 /*
- * One VM entry into @ctx and the exit that ends it, on this CPU with
- * preemption off and @ctx's VMCS current. Fills @t.
+ * Make @ctx's VMCS ready for an entry in this block: controls and host
+ * state once per block (through the cache: after the first entry on a
+ * CPU they are all elided), the context's changed fields always.
+ */
+static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
+			  struct pmsw_transition *t)
+{
+	struct pmsw_vmcs *v = ctx->vmcs;
+	u32 ctx_writes;
+
+	v->writes = 0;
+	v->elided = 0;
+	if (v->prepared_gen != rs->gen) {
+		write_static_fields(rs->s, ctx, &rs->host);
+		v->prepared_gen = rs->gen;
+	}
+	ctx_writes = v->writes;
+	if (ctx->dirty[0] | ctx->dirty[1])
+		write_dirty_fields(ctx);
+	t->vmwrites_context = v->writes - ctx_writes;
+	t->type = v->launched ? PMSW_ENTRY_RESUME : PMSW_ENTRY_LAUNCH;
+	if (ctx->env.entry & PMSW_ENTRY_IA32E_MODE)
+		rs->ran_64bit = true;
+}
+
+/*
+ * One VM entry into @ctx and the exit that ends it: this CPU, preemption
+ * and interrupts off, @ctx's VMCS current. Fills @t.
  */
 static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 		       struct pmsw_transition *t)
 {
-	struct pmsw_session *s = rs->s;
 	struct pmsw_vmcs *v = ctx->vmcs;
-	int cpu = smp_processor_id();
-	unsigned long dr7;
-	u32 ctx_writes;
-	u64 debugctl;
 	int ret;
 
-	if (rs->host.cpu != cpu)
-		read_host_state(&rs->host, cpu);
-	/* Translations of a freed EPT may linger with the same EPTP. */
-	if (!cpumask_test_cpu(cpu, s->ept_fresh)) {
-		pmsw_invept_single(s->eptp);
-		cpumask_set_cpu(cpu, s->ept_fresh);
-	}
-
-	v->writes = 0;
-	v->elided = 0;
-	write_static_fields(s, ctx, &rs->host);
-	ctx_writes = v->writes;
-	write_dirty_fields(ctx);
-	t->vmwrites_context = v->writes - ctx_writes;
-	t->type = v->launched ? PMSW_ENTRY_RESUME : PMSW_ENTRY_LAUNCH;
-
-	kernel_fpu_begin();
-	get_debugreg(dr7, 7);
-	debugctl = get_debugctlmsr();
-
-	local_irq_disable();
+	prepare_entry(rs, ctx, t);
 	t->ticks = rdtsc() - rs->last_exit_tsc;
 	ret = pmsw_vmenter(v, ctx->regs, v->launched);
 	rs->last_exit_tsc = rdtsc();
-	restore_host(rs, debugctl, dr7);
 	rs->enter_ret = ret;
-	if (!ret) {
-		read_exit(v, &rs->exit);
-		/* An NMI that exited belongs to the host: deliver it now. */
-		if ((rs->exit.reason & 0xffff) == PMSW_EXIT_EXCEPTION_NMI &&
-		    INTR_INFO_TYPE(rs->exit.intr_info) == INTR_TYPE_NMI)
-			asm volatile("int $2");
-	}
-	local_irq_enable();
-	kernel_fpu_end();
 
 	/* The count includes HOST_RSP, written from vmenter.S. */
 	t->vmwrites = v->writes;
 	t->vmwrites_elided = v->elided;
-	if (ret == 0) {
-		__u64 changed[PMSW_FIELD_WORDS];
-
-		/* An entry that failed its checks (bit 31) did not launch. */
-		if (!(rs->exit.reason & EXIT_REASON_FAILED_ENTRY))
-			v->launched = true;
-		if (t->type == PMSW_ENTRY_LAUNCH)
-			PMSW_COUNT(v, launches);
-		else
-			PMSW_COUNT(v, resumes);
-		pmsw_exit_changed_fields(changed);
-		pmsw_vmcs_forget(v, (unsigned long *)changed);
-		ctx->stale = true;
-		t->exit_reason = rs->exit.reason;
-		t->exit_qualification = rs->exit.qualification;
-		s->exits[(rs->exit.reason & 0xffff) % PMSW_NR_EXIT_REASONS]++;
-		this_cpu_inc(pmsw_global_exits[(rs->exit.reason & 0xffff) %
-					       PMSW_NR_EXIT_REASONS]);
-	} else {
+	if (ret) {
 		memset(&rs->exit, 0, sizeof(rs->exit));
 		if (ret == 1)
 			rs->exit.vm_instruction_error =
 				pmsw_vmcs_read(v, VMCS_VM_INSTRUCTION_ERROR);
 		t->exit_reason = EXIT_REASON_FAILED_ENTRY;
+		return;
 	}
+
+	read_exit(v, &rs->exit);
+	/* An NMI that exited belongs to the host: deliver it now. */
+	if ((rs->exit.reason & 0xffff) == PMSW_EXIT_EXCEPTION_NMI &&
+	    INTR_INFO_TYPE(rs->exit.intr_info) == INTR_TYPE_NMI)
+		asm volatile("int $2");
+
+	/* An entry that failed its checks (bit 31) did not launch. */
+	if (!(rs->exit.reason & EXIT_REASON_FAILED_ENTRY))
+		v->launched = true;
+	if (t->type == PMSW_ENTRY_LAUNCH)
+		PMSW_COUNT(v, launches);
+	else
+		PMSW_COUNT(v, resumes);
+	pmsw_vmcs_forget(v, (unsigned long *)exit_changed);
+	ctx->stale = true;
+	t->exit_reason = rs->exit.reason;
+	t->exit_qualification = rs->exit.qualification;
+	rs->s->exits[(rs->exit.reason & 0xffff) % PMSW_NR_EXIT_REASONS]++;
+	this_cpu_inc(pmsw_global_exits[(rs->exit.reason & 0xffff) %
+				       PMSW_NR_EXIT_REASONS]);
 }
 
 static __printf(3, 4) void stop(struct run_state *rs, u32 reason,
@@ -364,6 +396,7 @@ static enum next_step stop_on_exit(struct run_state *rs, struct pmsw_ctx *ctx)
 	u32 vector = INTR_INFO_VECTOR(e->intr_info);
 	char buf[112];
 
+	read_exit_details(ctx->vmcs, &rs->exit);
 	switch (e->reason & 0xffff) {
 	case PMSW_EXIT_EXCEPTION_NMI:
 		if (e->intr_info & INTR_INFO_ERROR_VALID)
@@ -485,16 +518,81 @@ static int load_vmcs(struct pmsw_ctx *ctx)
 	}
 }
 
+/*
+ * Start a block of entries on this CPU: preemption is off (load_vmcs()),
+ * FPU registers are the guests' to clobber, interrupts go off.
+ */
+static void block_begin(struct run_state *rs)
+{
+	struct pmsw_session *s = rs->s;
+	int cpu = smp_processor_id();
+
+	if (rs->host.cpu != cpu)
+		read_host_state(&rs->host, cpu);
+	/* Unique in the session: a VMCS prepared in another block, on
+	 * whatever CPU, is prepared again (the cache elides what holds). */
+	rs->gen = ++s->block_gen;
+	rs->ran_64bit = false;
+	kernel_fpu_begin();
+	get_debugreg(rs->dr7, 7);
+	rs->debugctl = get_debugctlmsr();
+	local_irq_disable();
+	/* Translations of a freed EPT may linger with the same EPTP. */
+	if (!cpumask_test_cpu(cpu, s->ept_fresh)) {
+		pmsw_invept_single(s->eptp);
+		cpumask_set_cpu(cpu, s->ept_fresh);
+	}
+}
+
+/* End a block: host state back, interrupts on, records to userspace. */
+static int block_end(struct run_state *rs)
+{
+	struct pmsw_run *run = rs->run;
+	unsigned int i, idx;
+
+	restore_host(rs);
+	local_irq_enable();
+	kernel_fpu_end();
+	preempt_enable();
+
+	for (i = 0; i < rs->nr_buf; i++) {
+		idx = run->total_transitions - rs->nr_buf + i;
+		if (idx < run->nr_transitions &&
+		    copy_to_user(&rs->records[idx], &rs->buf[i], sizeof(rs->buf[i])))
+			return -EFAULT;
+	}
+	rs->nr_buf = 0;
+	return 0;
+}
+
+/* Reasons to leave the interrupts-off block (not the run). */
+static bool block_must_end(struct run_state *rs)
+{
+	switch (rs->exit.reason & 0xffff) {
+	case PMSW_EXIT_EXTERNAL_INTERRUPT:	/* the host takes it */
+	case PMSW_EXIT_PREEMPTION_TIMER:
+		return true;
+	}
+	return rs->nr_buf == ARRAY_SIZE(rs->buf) || need_resched() ||
+	       signal_pending(current);
+}
+
+/*
+ * The run: blocks of entries with interrupts off, where a switch costs a
+ * VMPTRLD and a VM entry and nothing that could wait, separated by the
+ * points where the host gets the CPU back (interrupts, rescheduling,
+ * signals, copying records out).
+ */
 static long run_loop(struct run_state *rs)
 {
 	struct pmsw_run *run = rs->run;
 	struct pmsw_ctx *ctx = pmsw_session_ctx(rs->s, run->context);
-	struct pmsw_transition t;
-	enum next_step step;
+	struct pmsw_transition *t;
+	enum next_step step = NEXT_RESUME;
 	u32 next = 0;
 	int err;
 
-	for (;;) {
+	while (step != NEXT_STOP) {
 		if (run->max_transitions &&
 		    run->total_transitions >= run->max_transitions) {
 			stop(rs, PMSW_STOP_LIMIT, "%u transitions done",
@@ -516,27 +614,39 @@ static long run_loop(struct run_state *rs)
 			     ctx->id);
 			return err;
 		}
-		memset(&t, 0, sizeof(t));
-		t.from = rs->from;
-		t.to = ctx->id;
-		enter_once(rs, ctx, &t);
-		step = handle_exit(rs, ctx, &next);
-		preempt_enable();
-
-		if (run->nr_transitions > run->total_transitions &&
-		    copy_to_user(&rs->records[run->total_transitions], &t,
-				 sizeof(t)))
-			return -EFAULT;
-		run->total_transitions++;
-		rs->from = ctx->id;
-		run->stop_context = ctx->id;
-
-		if (step == NEXT_STOP)
-			break;
-		if (step == NEXT_SWITCH)
-			ctx = pmsw_session_ctx(rs->s, next);
+		block_begin(rs);
+		for (;;) {
+			t = &rs->buf[rs->nr_buf++];
+			memset(t, 0, sizeof(*t));
+			t->from = rs->from;
+			t->to = ctx->id;
+			enter_once(rs, ctx, t);
+			step = handle_exit(rs, ctx, &next);
+			run->total_transitions++;
+			rs->from = ctx->id;
+			run->stop_context = ctx->id;
+			if (step == NEXT_STOP)
+				break;
+			if (step == NEXT_SWITCH) {
+				ctx = pmsw_session_ctx(rs->s, next);
+				/* Active on another CPU: clear it outside. */
+				if (pmsw_vmcs_load(ctx->vmcs))
+					break;
+			}
+			if (block_must_end(rs) || (run->max_transitions &&
+			    run->total_transitions >= run->max_transitions))
+				break;
+		}
+		err = block_end(rs);
+		if (err)
+			return err;
 	}
 	return 0;
+}
+
+void pmsw_run_init(void)
+{
+	pmsw_exit_changed_fields(exit_changed);
 }
 
 long pmsw_run(struct pmsw_session *s, void __user *uarg)

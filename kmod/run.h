@@ -6,5 +6,6 @@
 struct pmsw_session;
 
 long pmsw_run(struct pmsw_session *s, void __user *uarg);
+void pmsw_run_init(void);
 
 #endif /* PMSW_RUN_H */

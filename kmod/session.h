@@ -46,6 +46,8 @@ struct pmsw_session {
 	/* Controls every context starts from (derived from the caps). */
 	struct pmsw_vmx_caps caps;
 	struct pmsw_check_env base_env;
+	/* Counter of run blocks, for pmsw_vmcs.prepared_gen. */
+	u32 block_gen;
 	/* VMX-preemption timer value: the longest stretch a guest runs. */
 	u32 preemption_ticks;
 

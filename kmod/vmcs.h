@@ -43,6 +43,8 @@ struct pmsw_vmcs {
 	int cpu;
 	/* Launch state "launched": the next entry is VMRESUME. */
 	bool launched;
+	/* Run block in which controls and host state were last written. */
+	u32 prepared_gen;
 	struct list_head loaded_node;
 	struct pmsw_vmx_counters *counters;
 	/* Writes and elisions since pmsw_vmcs_take_counts(). */
