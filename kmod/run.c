@@ -10,11 +10,15 @@
  * Every entry is typed (seed 004): VMLAUNCH while the VMCS's launch
  * state is clear, VMRESUME once it is launched and current on this CPU.
  *
- * One iteration: with preemption off, load the VMCS, write what changed,
- * then with interrupts off only around the transition itself, enter,
- * exit, and put back what a VM exit clobbers of the host (SDM 28.5). The
- * exit is handled while the VMCS is still current on this CPU; external
- * interrupts are taken by the host as soon as interrupts are on again.
+ * Entries run in blocks with preemption and interrupts off. Inside a
+ * block a switch costs two VMREADs, the RIP advance, a VMPTRLD and the
+ * entry; interrupts are off only for that short path, because any host
+ * interrupt that arrives while a guest runs makes it exit (external-
+ * interrupt exiting) and ends the block, as do the preemption timer,
+ * need_resched(), a signal or a full record buffer. Between blocks the
+ * host's state is put back (SDM 28.5), records are copied out and the
+ * host may schedule. Exits are handled while the VMCS is still current
+ * on this CPU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
