@@ -37,6 +37,7 @@ SELFTEST_HDRS := selftests/pmswitch/pmsw_util.h tools/guest/pmsw_guest.h
 # The guest programs are linked into the switch tests, the CLI's example
 # and the benchmark.
 GUESTS := tools/guest/guests.S
+GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
@@ -78,12 +79,12 @@ $(KSFT_HDR):
 # The harness's FIXTURE_SETUP/TEARDOWN define global functions.
 KSFT_CFLAGS := $(filter-out -Wmissing-prototypes,$(USER_CFLAGS))
 
-$(BUILD)/selftests/switch_test: $(GUESTS)
+$(BUILD)/selftests/switch_test: $(GUESTS) $(GUEST_INCLUDES)
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter %.S,$^) $(PURE_SRCS)
+	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter $(GUESTS),$^) $(PURE_SRCS)
 
 $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
 		 $(KSFT_HDR)

@@ -35,27 +35,7 @@ END(switch32)
 
 /* Store what the CPU says about this environment, then stop. */
 GUEST(report32)
-	sgdt	0(%edi)
-	sidt	16(%edi)
-	mov	%cr0, %eax
-	mov	%eax, 32(%edi)
-	mov	%cr3, %eax
-	mov	%eax, 40(%edi)
-	mov	%cr4, %eax
-	mov	%eax, 48(%edi)
-	mov	%cs, 56(%edi)
-	mov	%ss, 58(%edi)
-	mov	%ds, 60(%edi)
-	mov	%es, 62(%edi)
-	mov	%fs, 64(%edi)
-	mov	%gs, 66(%edi)
-	str	68(%edi)
-	sldt	70(%edi)
-	mov	%esp, 72(%edi)
-	mov	$HC_STOP, %eax
-	mov	$0x600d, %ebx
-	vmcall
-	hlt
+#include "../pmswitch/examples/report32.S"
 END(report32)
 
 /* Switch to %esi, %ecx times, then stop; continued, again %edx times. */
@@ -199,27 +179,7 @@ GUEST(switch64)
 END(switch64)
 
 GUEST(report64)
-	sgdt	0(%rdi)
-	sidt	16(%rdi)
-	mov	%cr0, %rax
-	mov	%rax, 32(%rdi)
-	mov	%cr3, %rax
-	mov	%rax, 40(%rdi)
-	mov	%cr4, %rax
-	mov	%rax, 48(%rdi)
-	mov	%cs, 56(%rdi)
-	mov	%ss, 58(%rdi)
-	mov	%ds, 60(%rdi)
-	mov	%es, 62(%rdi)
-	mov	%fs, 64(%rdi)
-	mov	%gs, 66(%rdi)
-	str	68(%rdi)
-	sldt	70(%rdi)
-	mov	%rsp, 72(%rdi)
-	mov	$HC_STOP, %eax
-	mov	$0x600d, %ebx
-	vmcall
-	hlt
+#include "../pmswitch/examples/report64.S"
 END(report64)
 
 	.section .note.GNU-stack, "", @progbits
