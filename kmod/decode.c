@@ -148,8 +148,7 @@ unsigned int pmsw_describe_ept_violation(char *buf, unsigned int len,
 	pos = put_hex(buf, len, pos, gpa);
 	if (gpa >= mem_bytes)
 		pos = put_str(buf, len, pos, ", beyond the guest memory");
-	if (qual & (1ULL << 7)) {
+	if (qual & (1ULL << 7))
 		pos = put_str(buf, len, pos, " (guest-linear address valid)");
-	}
 	return pos;
 }

@@ -41,9 +41,6 @@
 #include "session.h"
 #include "vmx_ops.h"
 
-/* The entry/exit trampoline, vmenter.S. */
-int pmsw_vmenter(struct pmsw_vmcs *vmcs, u64 *regs, unsigned int launched);
-extern const char pmsw_vmexit[];
 
 #define EXIT_REASON_FAILED_ENTRY	(1U << 31)
 #define INTR_INFO_VECTOR(i)		((i) & 0xff)
@@ -533,8 +530,10 @@ static void block_begin(struct run_state *rs)
 
 	if (rs->host.cpu != cpu)
 		read_host_state(&rs->host, cpu);
-	/* Unique in the session: a VMCS prepared in another block, on
-	 * whatever CPU, is prepared again (the cache elides what holds). */
+	/*
+	 * Unique in the session: a VMCS prepared in another block, on
+	 * whatever CPU, is prepared again (the cache elides what holds).
+	 */
 	rs->gen = ++s->block_gen;
 	rs->ran_64bit = false;
 	kernel_fpu_begin();

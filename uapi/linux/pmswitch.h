@@ -493,8 +493,8 @@ struct pmsw_transition {
 /* Why a run stopped (struct pmsw_run.stop_reason). */
 #define PMSW_STOP_HYPERCALL	1	/* PMSW_HC_STOP; code in stop_code */
 #define PMSW_STOP_HLT		2	/* the context executed HLT */
-#define PMSW_STOP_EXIT		3	/* an exit the monitor does not
-					 * resume from: see @exit */
+/* An exit the monitor does not resume from: see @exit. */
+#define PMSW_STOP_EXIT		3
 #define PMSW_STOP_ENTRY_FAILED	4	/* VMfail or exit reason 33/34 */
 #define PMSW_STOP_LIMIT		5	/* max_transitions reached */
 #define PMSW_STOP_SIGNAL	6	/* a signal is pending (EINTR) */
