@@ -8,7 +8,9 @@
  * kvm-intel.ko), as the emulated test bed provides them; on a real host
  * set PMSW_KVM_DIR or load kvm_intel first. On 6.12 kernels kvm_intel
  * takes VMX when it loads (kvm.enable_virt_at_load=1), on 6.1 only while
- * a VM exists, so the tests create a VM on both.
+ * a VM exists, so the tests create a VM on both. Loading kvm.ko takes
+ * tens of seconds of guest time under Bochs with two CPUs, well past the
+ * harness's default 30 s: the tests allow 300.
  */
 #define _GNU_SOURCE
 #include <linux/kvm.h>
@@ -85,7 +87,7 @@ FIXTURE_TEARDOWN(kvm)
 			SKIP(return, "no KVM: set PMSW_KVM_DIR or load kvm_intel"); \
 	} while (0)
 
-TEST_F(kvm, kvm_cannot_take_vmx_from_pmswitch)
+TEST_F_TIMEOUT(kvm, kvm_cannot_take_vmx_from_pmswitch, 300)
 {
 	unsigned int online;
 	int err, kvm, vm = -1;
@@ -124,7 +126,7 @@ TEST_F(kvm, kvm_cannot_take_vmx_from_pmswitch)
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
 }
 
-TEST_F(kvm, vmxon_fails_ebusy_while_kvm_holds_vmx)
+TEST_F_TIMEOUT(kvm, vmxon_fails_ebusy_while_kvm_holds_vmx, 300)
 {
 	unsigned int online;
 	int kvm, vm;
@@ -155,7 +157,7 @@ TEST_F(kvm, vmxon_fails_ebusy_while_kvm_holds_vmx)
 	close(kvm);
 }
 
-TEST_F(kvm, vmxon_works_again_once_kvm_is_unloaded)
+TEST_F_TIMEOUT(kvm, vmxon_works_again_once_kvm_is_unloaded, 300)
 {
 	NEED_VMX();
 	if (access("/dev/kvm", F_OK))
