@@ -10,7 +10,9 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 install_deps() {
 	need_pkgs build-essential make gcc libc6-dev bc python3 \
 		linux-headers-amd64 linux-headers-6.12-amd64 linux-source \
-		busybox-static cpio xz-utils clang libclang-rt-14-dev libkmod-dev pkg-config
+		busybox-static cpio xz-utils clang libclang-rt-14-dev libkmod-dev pkg-config \
+		bochs bochs-term bochsbios vgabios xorriso isolinux syslinux-common \
+		qemu-system-x86 zstd binutils
 }
 
 # make_payload LINE JOB DIR: the module built for LINE, the static CLI and

@@ -19,9 +19,14 @@ need_pkgs() {
     done
     [[ ${#missing[@]} -eq 0 ]] && return 0
     echo "testbed: installing ${missing[*]}" >&2
+    # Parallel runs (run-tests starts two machines at once) must not race
+    # for dpkg's lock: one installer at a time, and apt waits for a lock
+    # held by anyone else instead of failing at once.
+    local apt=(apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends)
     {
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
-            { apt-get update -q &&
-              DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }
-    } >&2
+        flock 8
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" "${missing[@]}" ||
+            { apt-get -o DPkg::Lock::Timeout=600 update -q &&
+              DEBIAN_FRONTEND=noninteractive "${apt[@]}" "${missing[@]}"; }
+    } 8>/var/lock/pmswitch-apt.lock >&2
 }

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMSW_ABI_VERSION	2
+#define PMSW_ABI_VERSION	3
 
 /* The misc device's name: /dev/pmswitch. */
 #define PMSW_DEVICE_NAME	"pmswitch"
@@ -309,12 +309,28 @@ struct pmsw_dtable {
  *			being delivered through the environment's IDT (bit n
  *			for vector n, SDM 26.2); the run stops and reports
  *			vector and error code.
+ *			#DB (1), #AC (17) and #MC (18) always exit: #DB
+ *			and #AC are then delivered through the environment's
+ *			IDT unless their bit is set here; #MC goes to the
+ *			host's machine-check handler (ABI version 3).
  * @interruptibility:	guest interruptibility state (SDM 25.4.2).
  * @cr0_mask, @cr4_mask: guest/host masks: a MOV to CR0/CR4 that would
  *			change a masked bit exits to the monitor and stops
- *			the run (SDM 26.3). The bits the CPU requires are
- *			always masked in addition.
+ *			the run (SDM 26.3). The bits the CPU requires and
+ *			the CR4 bits whose state pmswitch does not switch
+ *			(PKE, CET, PKS, ...) are always masked in addition.
+ * @cr2:		CR2, the last page-fault address: the environment's
+ *			own, kept across exits (ABI version 3).
+ * @star, @lstar, @cstar, @sfmask: the SYSCALL MSRs (IA32_STAR,
+ *			IA32_LSTAR, IA32_CSTAR, IA32_FMASK): a SYSCALL in
+ *			the environment uses these, never the host's.
+ * @kernel_gs_base:	IA32_KERNEL_GS_BASE, what SWAPGS exchanges with the
+ *			GS base in 64-bit mode.
  * @reserved:		must be 0.
+ *
+ * Every context also has its own x87/SSE/AVX register state, in the
+ * initial state (all zero, MXCSR 0x1f80) when it is created; it is not
+ * part of this structure.
  */
 struct pmsw_context {
 	__u32 size;
@@ -340,7 +356,13 @@ struct pmsw_context {
 	__u32 interruptibility;
 	__u64 cr0_mask;
 	__u64 cr4_mask;
-	__u64 reserved[8];
+	__u64 cr2;
+	__u64 star;
+	__u64 lstar;
+	__u64 cstar;
+	__u64 sfmask;
+	__u64 kernel_gs_base;
+	__u64 reserved[2];
 };
 
 /**
@@ -430,8 +452,10 @@ struct pmsw_context_op {
 
 /*
  * Hypercalls: VMCALL from a context with the function in RAX (and EAX
- * in 32-bit and real mode). The result comes back in RAX (0 or -errno)
- * when the caller is resumed.
+ * outside 64-bit mode: the operand width is that of the CPU mode at the
+ * VMCALL). The result comes back in RAX (0 or -errno) when the caller is
+ * resumed. Only CPL 0 of a context may call: from CPL 1-3 every function
+ * returns -EPERM and changes nothing.
  */
 /* Switch to the context whose id is in RBX: one VM entry loads it all. */
 #define PMSW_HC_SWITCH		1
@@ -456,6 +480,7 @@ struct pmsw_context_op {
 #define PMSW_EXIT_WRMSR			32
 #define PMSW_EXIT_INVALID_GUEST_STATE	33
 #define PMSW_EXIT_MSR_LOADING		34
+#define PMSW_EXIT_MCE_DURING_ENTRY	41
 #define PMSW_EXIT_EPT_VIOLATION		48
 #define PMSW_EXIT_EPT_MISCONFIG		49
 #define PMSW_EXIT_PREEMPTION_TIMER	52
