@@ -39,7 +39,6 @@ static const struct plain_field plain_fields[] = {
 	CTX64(GUEST_PDPTE2, pdpte[2]),
 	CTX64(GUEST_PDPTE3, pdpte[3]),
 	CTX32(GUEST_INTERRUPTIBILITY_INFO, interruptibility),
-	CTX32(EXCEPTION_BITMAP, exception_bitmap),
 };
 
 static __u64 get_plain(const struct pmsw_context *ctx,
@@ -117,6 +116,14 @@ void pmsw_ctx_fields(const struct pmsw_context *ctx,
 	put(out, VF_CR4_READ_SHADOW, ctx->cr4);
 	put(out, VF_CR4_GUEST_HOST_MASK, cr4_owned(ctx, env));
 	put(out, VF_VM_ENTRY_CONTROLS, env->entry);
+	/*
+	 * #DB, #AC and #MC always exit (they can loop inside the CPU, or
+	 * belong to the host); the monitor delivers #DB and #AC to the
+	 * context unless its own bitmap asks to stop. Not read back: the
+	 * CPU never changes the bitmap.
+	 */
+	put(out, VF_EXCEPTION_BITMAP,
+	    ctx->exception_bitmap | PMSW_EXCEPTIONS_ALWAYS_EXIT);
 
 	/*
 	 * Guest state every context starts with and the processor then
