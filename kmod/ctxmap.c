@@ -83,10 +83,18 @@ static __u64 cr0_owned(const struct pmsw_context *ctx,
 	return fixed | ctx->cr0_mask;
 }
 
+/*
+ * CR4 also owns every bit whose state pmswitch does not switch (PKE, CET,
+ * FRED, ...; check.h): the checks keep them 0 in the context, and owning
+ * them makes a MOV to CR4 that would set one exit (SDM 26.3) instead of
+ * reaching host state. The read shadow shows them as the context has
+ * them, 0, which is also their real value.
+ */
 static __u64 cr4_owned(const struct pmsw_context *ctx,
 		       const struct pmsw_check_env *env)
 {
-	return env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 | ctx->cr4_mask;
+	return env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 |
+	       PMSW_CR4_UNSWITCHED | ctx->cr4_mask;
 }
 
 void pmsw_ctx_fields(const struct pmsw_context *ctx,
@@ -226,9 +234,15 @@ __u64 pmsw_ctx_changed_parts(const struct pmsw_context *a,
 	DIFF(flags, PMSW_CP_META);
 	DIFF(gdtr.reserved, PMSW_CP_META);
 	DIFF(idtr.reserved, PMSW_CP_META);
-	for (i = 0; i < 4; i++)
+	DIFF(cr2, PMSW_CP_CR2);
+	DIFF(star, PMSW_CP_SYSCALL);
+	DIFF(lstar, PMSW_CP_SYSCALL);
+	DIFF(cstar, PMSW_CP_SYSCALL);
+	DIFF(sfmask, PMSW_CP_SYSCALL);
+	DIFF(kernel_gs_base, PMSW_CP_SYSCALL);
+	for (i = 0; i < PMSW_ARRAY_SIZE(a->pdpte); i++)
 		DIFF(pdpte[i], PMSW_CP_PDPTE);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < PMSW_ARRAY_SIZE(a->reserved); i++)
 		DIFF(reserved[i], PMSW_CP_META);
 	for (i = 0; i < PMSW_NR_SEGS; i++) {
 		DIFF(seg[i].base, PMSW_CP_SEG(i));
