@@ -185,11 +185,14 @@ int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
 	 * VMX-preemption timer bounds how long a guest runs without an exit
 	 * (SDM 26.5.1): a guest that loops with interrupts masked cannot
 	 * keep the CPU (Bochs does not exit on external interrupts while the
-	 * guest's RFLAGS.IF is 0).
+	 * guest's RFLAGS.IF is 0). With "virtual NMIs" (which needs NMI
+	 * exiting, SDM 27.2.1.1) a context's blocking by NMI blocks only
+	 * virtual NMIs, never the host's (SDM 25.4.2); without it the checks
+	 * refuse that bit (rule 730).
 	 */
 	err = pmsw_adjust_ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING,
-			       PMSW_PIN_PREEMPTION_TIMER, caps->pinbased_ctls,
-			       &env->pin);
+			       PMSW_PIN_PREEMPTION_TIMER | PMSW_PIN_VIRTUAL_NMIS,
+			       caps->pinbased_ctls, &env->pin);
 	/*
 	 * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
 	 * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps

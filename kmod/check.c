@@ -16,6 +16,13 @@
  * monitor owns (link pointer, DEBUGCTL, event injection, ...) are not
  * here: no context can break them.
  *
+ * Rules 700-799 are pmswitch's own (section "pmswitch host"): VM entry
+ * would accept what they refuse, but the context could then change or
+ * read host state without a VM exit (CR4 bits whose state the monitor
+ * does not switch, DR7 breakpoints on the host's DR0-DR3, blocking the
+ * host's NMIs), or the monitor could not load the context as given
+ * (selector bits beyond 15, MSR values WRMSR refuses).
+ *
  * One table row per rule, in rule-number order; each predicate returns
  * true when its rule is broken and stores the offending value. A rule
  * runs only when its parts intersect the caller's, so the parts of a row
@@ -33,7 +40,10 @@
 #define CR4_PAE			PMSW_BIT(5)
 #define CR4_LA57		PMSW_BIT(12)
 #define CR4_PCIDE		PMSW_BIT(17)
+#define CR4_PKE			PMSW_BIT(22)
 #define CR4_CET			PMSW_BIT(23)
+#define CR4_FRED		PMSW_BIT(32)
+#define DR7_ENABLES		0xffULL		/* L0 G0 ... L3 G3 */
 #define EFER_SCE		PMSW_BIT(0)
 #define EFER_LME		PMSW_BIT(8)
 #define EFER_LMA		PMSW_BIT(10)
@@ -52,6 +62,7 @@
 #define INTR_STI		PMSW_BIT(0)
 #define INTR_MOVSS		PMSW_BIT(1)
 #define INTR_SMI		PMSW_BIT(2)
+#define INTR_NMI		PMSW_BIT(3)
 #define INTR_ENCLAVE		PMSW_BIT(4)
 #define INTR_RESERVED		(~0ULL << 5)
 
@@ -745,6 +756,99 @@ static bool pdpte(struct state *s)
 	       report(s, e);
 }
 
+/* ---- 700-799: host protection (pmswitch's own rules) --------------- */
+
+/*
+ * The ABI defines bits 15:0 of a selector; the VMCS selector fields have
+ * 16 bits (SDM 25.4.1), so anything above would be dropped silently.
+ */
+static bool sel_high(struct state *s)
+{
+	return (cur(s)->selector >> 16) && report(s, cur(s)->selector);
+}
+
+/*
+ * CR4 bits outside PMSW_CR4_SWITCHED enable state that lives outside the
+ * VMCS and that pmswitch does not switch: set in a context, they would
+ * act on the host's (SDM Vol. 3A 2.5).
+ */
+static bool cr4_has(struct state *s, __u64 bits)
+{
+	return (s->cr4 & bits) && report(s, s->cr4);
+}
+
+/* WRPKRU and RDPKRU never exit: PKRU would be the calling thread's. */
+static bool cr4_pke(struct state *s)
+{
+	return cr4_has(s, CR4_PKE);
+}
+
+/* IA32_U_CET, IA32_S_CET, SSP and the PLx_SSP MSRs (SDM Vol. 1 17). */
+static bool cr4_cet(struct state *s)
+{
+	return cr4_has(s, CR4_CET);
+}
+
+/* FRED event delivery uses the IA32_FRED_* MSRs, which stay the host's. */
+static bool cr4_fred(struct state *s)
+{
+	return cr4_has(s, CR4_FRED);
+}
+
+static bool cr4_unswitched(struct state *s)
+{
+	return cr4_has(s, PMSW_CR4_UNSWITCHED &
+			  ~(CR4_PKE | CR4_CET | CR4_FRED));
+}
+
+/*
+ * DR0-DR3 are not part of a context and VM entry does not load them: an
+ * enabled breakpoint would match the host's addresses (SDM 18.2.4).
+ */
+static bool dr7_enables(struct state *s)
+{
+	return (s->ctx->dr7 & DR7_ENABLES) && report(s, s->ctx->dr7);
+}
+
+/*
+ * With "virtual NMIs" the bit blocks only virtual NMIs; without it, it
+ * is the processor's own NMI blocking, which would hold off the host's
+ * NMIs until the context executes IRET (SDM 25.4.2, 27.3.1.5).
+ */
+static bool intr_nmi(struct state *s)
+{
+	return !(s->env->pin & PMSW_PIN_VIRTUAL_NMIS) &&
+	       (s->ctx->interruptibility & INTR_NMI) &&
+	       report(s, s->ctx->interruptibility);
+}
+
+/* s->arg: 0 IA32_LSTAR, 1 IA32_CSTAR, 2 IA32_KERNEL_GS_BASE. */
+static __u64 syscall_msr(const struct state *s)
+{
+	if (s->arg == 0)
+		return s->ctx->lstar;
+	return s->arg == 1 ? s->ctx->cstar : s->ctx->kernel_gs_base;
+}
+
+/*
+ * The monitor loads these MSRs with WRMSR, which raises #GP for a
+ * non-canonical address (SDM Vol. 4, WRMSR). 48 bits whatever the
+ * processor supports: such an address is canonical for every width and
+ * every CR4.LA57 the host may run with.
+ */
+static bool msr_canonical(struct state *s)
+{
+	__u64 v = syscall_msr(s);
+
+	return !canonical(v, 48) && report(s, v);
+}
+
+/* IA32_FMASK bits 63:32 are reserved: WRMSR would raise #GP. */
+static bool sfmask_high(struct state *s)
+{
+	return (s->ctx->sfmask >> 32) && report(s, s->ctx->sfmask);
+}
+
 /* ---- the table ------------------------------------------------------ */
 
 #define S_CTX		"pmswitch.h"	/* not the SDM: the ABI's own rules */
@@ -754,6 +858,7 @@ static bool pdpte(struct state *s)
 #define S_RIP		"27.3.1.4"
 #define S_NR		"27.3.1.5"
 #define S_PDPTE		"27.3.1.6"
+#define S_HOST		"pmswitch host"	/* not the SDM: host protection */
 
 #define CP(x)		PMSW_CP_##x
 #define P_CS		PMSW_CP_SEG(PMSW_SEG_CS)
@@ -792,6 +897,14 @@ static bool pdpte(struct state *s)
 	RULE(PDPTE##n, S_PDPTE, F(PDPTE##n),				\
 	     CP(PDPTE) | CP(CR0) | CP(CR4) | CP(EFER) | CP(CR3), pdpte, n,	\
 	     "PDPTE" #n " bits 2:1, 8:5 and from MAXPHYADDR up must be 0 if P=1")
+
+#define SEL_HIGH(R)							\
+	RULE(R##_SEL_HIGH, S_HOST, F(R##_SELECTOR), P_##R, sel_high,	\
+	     PMSW_SEG_##R,						\
+	     #R " selector bits 31:16 must be 0: the VMCS would drop them silently")
+#define MSR_CANONICAL(id, msr, arg)					\
+	RULE(id, S_HOST, 0, CP(SYSCALL), msr_canonical, arg,		\
+	     msr " must be 48-bit canonical: the monitor loads it with WRMSR, which would #GP")
 
 #define WHEN_USABLE	" when usable"
 #define LIMIT_G		"limit and G disagree: G=1 needs limit[11:0]=0xfff, limit > 0xfffff needs G=1"
@@ -1000,6 +1113,32 @@ static const struct rule rules[] = {
 	PDPTE(1),
 	PDPTE(2),
 	PDPTE(3),
+
+	SEL_HIGH(ES),
+	SEL_HIGH(CS),
+	SEL_HIGH(SS),
+	SEL_HIGH(DS),
+	SEL_HIGH(FS),
+	SEL_HIGH(GS),
+	SEL_HIGH(LDTR),
+	SEL_HIGH(TR),
+	RULE(CR4_PKE, S_HOST, F(CR4), CP(CR4), cr4_pke, 0,
+	     "CR4.PKE must be 0: WRPKRU does not exit, it would change the host thread's PKRU"),
+	RULE(CR4_CET, S_HOST, F(CR4), CP(CR4), cr4_cet, 0,
+	     "CR4.CET must be 0: shadow-stack and IBT state and the CET MSRs are not switched"),
+	RULE(CR4_FRED, S_HOST, F(CR4), CP(CR4), cr4_fred, 0,
+	     "CR4.FRED must be 0: events would be delivered through the host's FRED MSRs"),
+	RULE(CR4_UNSWITCHED, S_HOST, F(CR4), CP(CR4), cr4_unswitched, 0,
+	     "CR4 sets a bit whose state is not switched (KL, PKS, UINTR, LAM_SUP...) or reserved"),
+	RULE(DR7_ENABLES, S_HOST, F(DR7), CP(DR7), dr7_enables, 0,
+	     "DR7 L0-G3 (bits 7:0) must be 0: breakpoints would use the host's DR0-DR3"),
+	RULE(INTR_NMI, S_HOST, F(INTERRUPTIBILITY_INFO), CP(INTR), intr_nmi, 0,
+	     "blocking by NMI (bit 3) needs \"virtual NMIs\", else it holds off the host's NMIs"),
+	MSR_CANONICAL(LSTAR_CANONICAL, "IA32_LSTAR", 0),
+	MSR_CANONICAL(CSTAR_CANONICAL, "IA32_CSTAR", 1),
+	MSR_CANONICAL(KERNEL_GS_BASE, "IA32_KERNEL_GS_BASE", 2),
+	RULE(SFMASK_HIGH, S_HOST, 0, CP(SYSCALL), sfmask_high, 0,
+	     "IA32_FMASK bits 63:32 are reserved and must be 0: the monitor's WRMSR would #GP"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */

@@ -4,8 +4,9 @@
  * "Checks on VMX Controls and Host-State Area" and 27.3.1 "Checks on the
  * Guest State Area", applied to a context before any VM entry, so that a
  * bad context is refused with the field, the rule and the section rather
- * than a bare VM-entry failure. Pure: the module and the CLI (offline
- * "pmswitch check") run the same code.
+ * than a bare VM-entry failure; and pmswitch's own rules that keep a
+ * context from reaching host state without a VM exit. Pure: the module
+ * and the CLI (offline "pmswitch check") run the same code.
  */
 #ifndef PMSW_CHECK_H
 #define PMSW_CHECK_H
@@ -36,6 +37,9 @@
 #define PMSW_CP_META		PMSW_BIT(15)	/* size, flags, reserved[] */
 #define PMSW_CP_SEG(i)		PMSW_BIT(16 + (i))	/* PMSW_SEG_* */
 #define PMSW_CP_SEGS		(0xffULL << 16)	/* all eight */
+/* STAR, LSTAR, CSTAR, FMASK and KERNEL_GS_BASE: what SYSCALL/SWAPGS use */
+#define PMSW_CP_SYSCALL		PMSW_BIT(24)
+#define PMSW_CP_CR2		PMSW_BIT(25)
 #define PMSW_CP_ALL		(~0ULL)
 
 /*
@@ -46,9 +50,26 @@
  */
 
 /*
+ * The CR4 bits a context may set (SDM Vol. 3A 2.5), subject to
+ * IA32_VMX_CR4_FIXED0/1: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR
+ * OSXMMEXCPT UMIP LA57 VMXE SMXE (bits 0-14), FSGSBASE PCIDE OSXSAVE
+ * (16-18), SMEP SMAP (20-21). Their whole effect is in the guest CR4 the
+ * VMCS switches, or in state every VM entry and exit switches or that
+ * exits (XSETBV, GETSEC). Every other bit enables state pmswitch does not
+ * switch (PKRU, the CET MSRs, IA32_PKRS, the Key Locker wrapping key,
+ * the UINTR and FRED MSRs, ...) or is reserved: the checks refuse it
+ * (rules 710-713) and the CR4 guest/host mask always owns it, so that a
+ * MOV to CR4 setting it exits instead (SDM 26.3).
+ */
+#define PMSW_CR4_SWITCHED	0x377fffULL
+#define PMSW_CR4_UNSWITCHED	(~PMSW_CR4_SWITCHED)
+
+/*
  * Rule numbers (struct pmsw_violation.rule), stable: a number is never
  * reused for another rule, a rule that goes away leaves a hole. Grouped by
- * SDM Vol. 3C section (2023+ numbering); Documentation/checks.rst has the
+ * SDM Vol. 3C section (2023+ numbering), except pmswitch's own groups:
+ * the ABI (1-99) and host protection (700-799). Documentation/checks.rst
+ * has the
  * table with sections, fields, parts and texts, and kmod/check.c the
  * rules themselves.
  */
@@ -200,6 +221,30 @@ enum pmsw_rule {
 	PMSW_RULE_PDPTE1		= 601,
 	PMSW_RULE_PDPTE2		= 602,
 	PMSW_RULE_PDPTE3		= 603,
+
+	/*
+	 * 700-799: host protection, pmswitch's own rules (not the SDM's):
+	 * what VM entry would accept but would let a context change or read
+	 * host state without a VM exit, or make the monitor fault.
+	 */
+	PMSW_RULE_ES_SEL_HIGH		= 700,
+	PMSW_RULE_CS_SEL_HIGH		= 701,
+	PMSW_RULE_SS_SEL_HIGH		= 702,
+	PMSW_RULE_DS_SEL_HIGH		= 703,
+	PMSW_RULE_FS_SEL_HIGH		= 704,
+	PMSW_RULE_GS_SEL_HIGH		= 705,
+	PMSW_RULE_LDTR_SEL_HIGH		= 706,
+	PMSW_RULE_TR_SEL_HIGH		= 707,
+	PMSW_RULE_CR4_PKE		= 710,
+	PMSW_RULE_CR4_CET		= 711,
+	PMSW_RULE_CR4_FRED		= 712,
+	PMSW_RULE_CR4_UNSWITCHED	= 713,
+	PMSW_RULE_DR7_ENABLES		= 720,
+	PMSW_RULE_INTR_NMI		= 730,
+	PMSW_RULE_LSTAR_CANONICAL	= 740,
+	PMSW_RULE_CSTAR_CANONICAL	= 741,
+	PMSW_RULE_KERNEL_GS_BASE	= 742,
+	PMSW_RULE_SFMASK_HIGH		= 743,
 };
 
 /*

@@ -39,7 +39,6 @@ static const struct plain_field plain_fields[] = {
 	CTX64(GUEST_PDPTE2, pdpte[2]),
 	CTX64(GUEST_PDPTE3, pdpte[3]),
 	CTX32(GUEST_INTERRUPTIBILITY_INFO, interruptibility),
-	CTX32(EXCEPTION_BITMAP, exception_bitmap),
 };
 
 static __u64 get_plain(const struct pmsw_context *ctx,
@@ -84,10 +83,18 @@ static __u64 cr0_owned(const struct pmsw_context *ctx,
 	return fixed | ctx->cr0_mask;
 }
 
+/*
+ * CR4 also owns every bit whose state pmswitch does not switch (PKE, CET,
+ * FRED, ...; check.h): the checks keep them 0 in the context, and owning
+ * them makes a MOV to CR4 that would set one exit (SDM 26.3) instead of
+ * reaching host state. The read shadow shows them as the context has
+ * them, 0, which is also their real value.
+ */
 static __u64 cr4_owned(const struct pmsw_context *ctx,
 		       const struct pmsw_check_env *env)
 {
-	return env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 | ctx->cr4_mask;
+	return env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 |
+	       PMSW_CR4_UNSWITCHED | ctx->cr4_mask;
 }
 
 void pmsw_ctx_fields(const struct pmsw_context *ctx,
@@ -117,6 +124,14 @@ void pmsw_ctx_fields(const struct pmsw_context *ctx,
 	put(out, VF_CR4_READ_SHADOW, ctx->cr4);
 	put(out, VF_CR4_GUEST_HOST_MASK, cr4_owned(ctx, env));
 	put(out, VF_VM_ENTRY_CONTROLS, env->entry);
+	/*
+	 * #DB, #AC and #MC always exit (they can loop inside the CPU, or
+	 * belong to the host); the monitor delivers #DB and #AC to the
+	 * context unless its own bitmap asks to stop. Not read back: the
+	 * CPU never changes the bitmap.
+	 */
+	put(out, VF_EXCEPTION_BITMAP,
+	    ctx->exception_bitmap | PMSW_EXCEPTIONS_ALWAYS_EXIT);
 
 	/*
 	 * Guest state every context starts with and the processor then
@@ -219,9 +234,15 @@ __u64 pmsw_ctx_changed_parts(const struct pmsw_context *a,
 	DIFF(flags, PMSW_CP_META);
 	DIFF(gdtr.reserved, PMSW_CP_META);
 	DIFF(idtr.reserved, PMSW_CP_META);
-	for (i = 0; i < 4; i++)
+	DIFF(cr2, PMSW_CP_CR2);
+	DIFF(star, PMSW_CP_SYSCALL);
+	DIFF(lstar, PMSW_CP_SYSCALL);
+	DIFF(cstar, PMSW_CP_SYSCALL);
+	DIFF(sfmask, PMSW_CP_SYSCALL);
+	DIFF(kernel_gs_base, PMSW_CP_SYSCALL);
+	for (i = 0; i < PMSW_ARRAY_SIZE(a->pdpte); i++)
 		DIFF(pdpte[i], PMSW_CP_PDPTE);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < PMSW_ARRAY_SIZE(a->reserved); i++)
 		DIFF(reserved[i], PMSW_CP_META);
 	for (i = 0; i < PMSW_NR_SEGS; i++) {
 		DIFF(seg[i].base, PMSW_CP_SEG(i));

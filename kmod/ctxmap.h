@@ -13,6 +13,9 @@
 
 #define PMSW_FIELD_WORDS	((PMSW_VMCS_NR_FIELDS + 63) / 64)
 
+/* #DB (1), #AC (17), #MC (18): in every context's exception bitmap. */
+#define PMSW_EXCEPTIONS_ALWAYS_EXIT	((1U << 1) | (1U << 17) | (1U << 18))
+
 /* Values for the VMCS fields a context determines; @set says which. */
 struct pmsw_ctx_fields {
 	__u64 val[PMSW_VMCS_NR_FIELDS];

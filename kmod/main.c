@@ -233,18 +233,25 @@ static int __init pmsw_init(void)
 
 	pmsw_vmcs_init();
 	pmsw_run_init();
-	err = pmsw_vmx_init();
+	err = pmsw_enter_init();
 	if (err)
 		return err;
+	err = pmsw_vmx_init();
+	if (err)
+		goto err_enter;
 	err = misc_register(&pmsw_misc);
-	if (err) {
-		pmsw_vmx_exit();
-		return err;
-	}
+	if (err)
+		goto err_vmx;
 	pr_info("ABI %d, /dev/%s ready%s\n", PMSW_ABI_VERSION, PMSW_DEVICE_NAME,
 		pmsw_this_cpu_has_vmx() ? "" :
 		"; this CPU has no VMX (CPUID.1:ECX.VMX = 0), VMXON will fail");
 	return 0;
+
+err_vmx:
+	pmsw_vmx_exit();
+err_enter:
+	pmsw_enter_exit_module();
+	return err;
 }
 
 static void __exit pmsw_exit(void)
@@ -253,6 +260,7 @@ static void __exit pmsw_exit(void)
 	/* No file is open; the persistent reference is the last one. */
 	vmx_persistent(false);
 	pmsw_vmx_exit();
+	pmsw_enter_exit_module();
 }
 
 module_init(pmsw_init);

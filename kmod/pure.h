@@ -19,6 +19,9 @@
 #include <linux/types.h>
 #endif
 
+/* Inlined even without optimisation, so that constants fold. */
+#define PMSW_ALWAYS_INLINE	inline __attribute__((__always_inline__))
+
 #define PMSW_BIT(n)		(1ULL << (n))
 #define PMSW_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

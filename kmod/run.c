@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The run loop and the exit handlers.
+ * The run loop.
  *
  * A run enters a context and keeps going until something stops it. When
  * the running context executes VMCALL with PMSW_HC_SWITCH, the monitor
@@ -11,14 +11,20 @@
  * state is clear, VMRESUME once it is launched and current on this CPU.
  *
  * Entries run in blocks with preemption and interrupts off. Inside a
- * block a switch costs two VMREADs, the RIP advance, a VMPTRLD and the
+ * block a switch costs a few VMREADs, the RIP advance, a VMPTRLD and the
  * entry; interrupts are off only for that short path, because any host
  * interrupt that arrives while a guest runs makes it exit (external-
  * interrupt exiting) and ends the block, as do the preemption timer,
- * need_resched(), a signal or a full record buffer. Between blocks the
- * host's state is put back (SDM 28.5), records are copied out and the
- * host may schedule. Exits are handled while the VMCS is still current
- * on this CPU.
+ * need_resched(), a signal or a full record buffer.
+ *
+ * Host state a context can reach without a VM exit is saved when a block
+ * begins and put back when it ends, each in one place (block_begin() and
+ * block_end()): DR6, DR7, IA32_DEBUGCTL, IA32_KERNEL_GS_BASE, PKRU, the
+ * SYSCALL MSRs, the FPU registers, and what a VM exit itself leaves
+ * behind (SDM 28.5: descriptor-table limits, TR limit). HOST_CR3 and
+ * HOST_CR4 are read again at every block: between blocks the task may
+ * have been given a new PCID, or CR4 may have changed. Each context's
+ * CR2, FPU state, SYSCALL MSRs and KERNEL_GS_BASE are its own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,64 +35,52 @@
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#include <asm/mmu_context.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/pkru.h>
 #include <asm/processor.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 
 #include "caps.h"
-#include "decode.h"
+#include "fpu.h"
 #include "run.h"
+#include "run_int.h"
 #include "session.h"
 #include "vmx_ops.h"
 
-
-#define EXIT_REASON_FAILED_ENTRY	(1U << 31)
-#define INTR_INFO_VECTOR(i)		((i) & 0xff)
-#define INTR_INFO_TYPE(i)		(((i) >> 8) & 7)
-#define INTR_INFO_ERROR_VALID		(1U << 11)
-#define INTR_TYPE_NMI			2
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
 #define DR7_BREAKPOINT_ENABLES		0xffUL
 
-/* Host state the VMCS must carry, as it is on the CPU a run is on. */
-struct host_state {
-	int cpu;
-	struct desc_ptr gdt;
-	struct desc_ptr idt;
-	u64 cr0, cr3, cr4;
-	u64 fs_base, gs_base, tr_base;
-	u64 sysenter_cs, sysenter_esp, sysenter_eip;
-	u64 pat, efer;
+/* The session whose guests last ran on each CPU (IBPB between sessions). */
+static DEFINE_PER_CPU(struct pmsw_session *, last_session);
+
+/* The context MSRs, in struct pmsw_context order from @star. */
+static const u32 ctx_msr_index[NR_CTX_MSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 };
 
-/* State of one PMSW_IOC_RUN. */
-struct run_state {
-	struct pmsw_session *s;
-	struct pmsw_run *run;
-	struct pmsw_transition __user *records;
-	struct host_state host;
-	u64 last_exit_tsc;
-	u64 kernel_gs_base;
-	u16 ds, es, fs_sel, gs_sel, ldt_sel;
-	u32 from;
-	/* The exit that ended the last entry. */
-	struct pmsw_exit exit;
-	int enter_ret;
-	/* Host state saved at the start of a block, put back at its end. */
-	unsigned long dr7;
-	u64 debugctl;
-	bool ran_64bit;
-	/* Generation of the current block: VMCSs prepared in it carry it. */
-	u32 gen;
-	/* Transitions of the current block, copied out at its end. */
-	unsigned int nr_buf;
-	struct pmsw_transition buf[32];
-};
+/* Guest-state fields a VM exit may change (SDM 28.3), computed once. */
+static __u64 exit_changed[PMSW_FIELD_WORDS];
 
-/* What to do after an exit. */
-enum next_step { NEXT_RESUME, NEXT_SWITCH, NEXT_STOP };
+void pmsw_run_init(void)
+{
+	u64 misc = 0;
+
+	pmsw_exit_changed_fields(exit_changed);
+	/* A VM exit clears the valid bit of the injection field (28.2). */
+	pmsw_field_set(exit_changed, VF_VM_ENTRY_INTR_INFO);
+	/*
+	 * With IA32_VMX_MISC[5] a VM exit stores EFER.LMA in the "IA-32e
+	 * mode guest" entry control (SDM 28.2, A.6): a context that entered
+	 * IA-32e mode by itself has a new value there.
+	 */
+	rdmsrl_safe(PMSW_MSR_VMX_MISC, &misc);
+	if (misc & BIT(5))
+		pmsw_field_set(exit_changed, VF_VM_ENTRY_CONTROLS);
+}
 
 static void read_host_state(struct host_state *h, int cpu)
 {
@@ -94,8 +88,6 @@ static void read_host_state(struct host_state *h, int cpu)
 	native_store_gdt(&h->gdt);
 	store_idt(&h->idt);
 	h->cr0 = read_cr0();
-	h->cr3 = __read_cr3();
-	h->cr4 = cr4_read_shadow();
 	rdmsrl(MSR_FS_BASE, h->fs_base);
 	rdmsrl(MSR_GS_BASE, h->gs_base);
 	h->tr_base = (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss;
@@ -107,52 +99,59 @@ static void read_host_state(struct host_state *h, int cpu)
 }
 
 /*
- * Controls, host state and constant guest fields, through the field
- * cache: after the first entry on a CPU these are all elided.
+ * Controls, host state and constant fields, through the field cache:
+ * after the first entry on a CPU these are all elided.
  */
 static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 				const struct host_state *h)
 {
 	struct pmsw_vmcs *v = ctx->vmcs;
 
-	pmsw_vmcs_write(v, VF_PIN_BASED_VM_EXEC_CONTROL, ctx->env.pin);
-	pmsw_vmcs_write(v, VF_CPU_BASED_VM_EXEC_CONTROL, ctx->env.proc);
-	pmsw_vmcs_write(v, VF_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
-	pmsw_vmcs_write(v, VF_VM_EXIT_CONTROLS, ctx->env.exit);
-	pmsw_vmcs_write(v, VF_EPT_POINTER, s->eptp);
-	pmsw_vmcs_write(v, VF_VM_ENTRY_INTR_INFO, 0);
-	pmsw_vmcs_write(v, VF_CR3_TARGET_COUNT, 0);
-	pmsw_vmcs_write(v, VF_VM_EXIT_MSR_STORE_COUNT, 0);
-	pmsw_vmcs_write(v, VF_VM_EXIT_MSR_LOAD_COUNT, 0);
-	pmsw_vmcs_write(v, VF_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	pmsw_vmcs_write(v, VF_PAGE_FAULT_ERROR_CODE_MASK, 0);
-	pmsw_vmcs_write(v, VF_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	pmsw_vmcs_write32(v, VMCS_PIN_BASED_VM_EXEC_CONTROL, ctx->env.pin);
+	pmsw_vmcs_write32(v, VMCS_CPU_BASED_VM_EXEC_CONTROL, ctx->env.proc);
+	pmsw_vmcs_write32(v, VMCS_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
+	pmsw_vmcs_write32(v, VMCS_VM_EXIT_CONTROLS, ctx->env.exit);
+	pmsw_vmcs_write64(v, VMCS_EPT_POINTER, s->eptp);
+	pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
+	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	pmsw_vmcs_write32(v, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
+	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	if (ctx->env.pin & PMSW_PIN_PREEMPTION_TIMER)
-		pmsw_vmcs_write(v, VF_VMX_PREEMPTION_TIMER_VALUE,
-				s->preemption_ticks);
+		pmsw_vmcs_write32(v, VMCS_VMX_PREEMPTION_TIMER_VALUE,
+				  s->preemption_ticks);
+	/*
+	 * Nothing to inject in a new VMCS; afterwards the field is the
+	 * context's (a pending event survives blocks and migration).
+	 */
+	if (!v->entry_intr_init) {
+		pmsw_vmcs_write32(v, VMCS_VM_ENTRY_INTR_INFO, 0);
+		v->entry_intr_init = true;
+	}
 
 	/* Host state (SDM 27.2.3): selectors with RPL 0 and TI 0. */
-	pmsw_vmcs_write(v, VF_HOST_CS_SELECTOR, __KERNEL_CS);
-	pmsw_vmcs_write(v, VF_HOST_SS_SELECTOR, __KERNEL_DS);
-	pmsw_vmcs_write(v, VF_HOST_DS_SELECTOR, 0);
-	pmsw_vmcs_write(v, VF_HOST_ES_SELECTOR, 0);
-	pmsw_vmcs_write(v, VF_HOST_FS_SELECTOR, 0);
-	pmsw_vmcs_write(v, VF_HOST_GS_SELECTOR, 0);
-	pmsw_vmcs_write(v, VF_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
-	pmsw_vmcs_write(v, VF_HOST_RIP, (unsigned long)pmsw_vmexit);
-	pmsw_vmcs_write(v, VF_HOST_CR0, h->cr0);
-	pmsw_vmcs_write(v, VF_HOST_CR3, h->cr3);
-	pmsw_vmcs_write(v, VF_HOST_CR4, h->cr4);
-	pmsw_vmcs_write(v, VF_HOST_FS_BASE, h->fs_base);
-	pmsw_vmcs_write(v, VF_HOST_GS_BASE, h->gs_base);
-	pmsw_vmcs_write(v, VF_HOST_TR_BASE, h->tr_base);
-	pmsw_vmcs_write(v, VF_HOST_GDTR_BASE, h->gdt.address);
-	pmsw_vmcs_write(v, VF_HOST_IDTR_BASE, h->idt.address);
-	pmsw_vmcs_write(v, VF_HOST_IA32_SYSENTER_CS, h->sysenter_cs);
-	pmsw_vmcs_write(v, VF_HOST_IA32_SYSENTER_ESP, h->sysenter_esp);
-	pmsw_vmcs_write(v, VF_HOST_IA32_SYSENTER_EIP, h->sysenter_eip);
-	pmsw_vmcs_write(v, VF_HOST_IA32_PAT, h->pat);
-	pmsw_vmcs_write(v, VF_HOST_IA32_EFER, h->efer);
+	pmsw_vmcs_write16(v, VMCS_HOST_CS_SELECTOR, __KERNEL_CS);
+	pmsw_vmcs_write16(v, VMCS_HOST_SS_SELECTOR, __KERNEL_DS);
+	pmsw_vmcs_write16(v, VMCS_HOST_DS_SELECTOR, 0);
+	pmsw_vmcs_write16(v, VMCS_HOST_ES_SELECTOR, 0);
+	pmsw_vmcs_write16(v, VMCS_HOST_FS_SELECTOR, 0);
+	pmsw_vmcs_write16(v, VMCS_HOST_GS_SELECTOR, 0);
+	pmsw_vmcs_write16(v, VMCS_HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	pmsw_vmcs_writel(v, VMCS_HOST_RIP, (unsigned long)pmsw_vmexit);
+	pmsw_vmcs_writel(v, VMCS_HOST_CR0, h->cr0);
+	pmsw_vmcs_writel(v, VMCS_HOST_CR3, h->cr3);
+	pmsw_vmcs_writel(v, VMCS_HOST_CR4, h->cr4);
+	pmsw_vmcs_writel(v, VMCS_HOST_FS_BASE, h->fs_base);
+	pmsw_vmcs_writel(v, VMCS_HOST_GS_BASE, h->gs_base);
+	pmsw_vmcs_writel(v, VMCS_HOST_TR_BASE, h->tr_base);
+	pmsw_vmcs_writel(v, VMCS_HOST_GDTR_BASE, h->gdt.address);
+	pmsw_vmcs_writel(v, VMCS_HOST_IDTR_BASE, h->idt.address);
+	pmsw_vmcs_write32(v, VMCS_HOST_IA32_SYSENTER_CS, h->sysenter_cs);
+	pmsw_vmcs_writel(v, VMCS_HOST_IA32_SYSENTER_ESP, h->sysenter_esp);
+	pmsw_vmcs_writel(v, VMCS_HOST_IA32_SYSENTER_EIP, h->sysenter_eip);
+	pmsw_vmcs_write64(v, VMCS_HOST_IA32_PAT, h->pat);
+	pmsw_vmcs_write64(v, VMCS_HOST_IA32_EFER, h->efer);
 }
 
 /* The context fields changed since the last entry, and only those. */
@@ -164,83 +163,74 @@ static void write_dirty_fields(struct pmsw_ctx *ctx)
 	for (i = 0; i < PMSW_VMCS_NR_FIELDS; i++) {
 		if (!pmsw_field_test(ctx->dirty, i))
 			continue;
-		pmsw_vmcs_write(ctx->vmcs, i, f->val[i]);
+		pmsw_vmcs_write_slot(ctx->vmcs, i, f->val[i]);
 	}
 	memset(ctx->dirty, 0, sizeof(ctx->dirty));
 }
 
 /*
- * Put back what a VM exit changes of the host beyond the VMCS host-state
- * area (SDM 28.5): GDTR and IDTR limits are set to 0xffff, the TR limit
- * to 0x67, LDTR is made unusable, IA32_DEBUGCTL is cleared and DR7 set to
- * 0x400. IA32_KERNEL_GS_BASE is not in the VMCS at all but a 64-bit
- * guest can change it with SWAPGS. Interrupts off.
+ * The SYSCALL MSRs and IA32_KERNEL_GS_BASE of @ctx, loaded when it may
+ * use them: SYSCALL needs EFER.SCE, SWAPGS 64-bit mode (EFER.LME). The
+ * host's kernel never uses them while the block runs (interrupts off, no
+ * return to user space), so they are put back once, at block end.
  */
-static void restore_host(struct run_state *rs)
+static void load_ctx_msrs(struct run_state *rs, struct pmsw_ctx *ctx)
 {
-	native_load_gdt(&rs->host.gdt);
-	load_idt(&rs->host.idt);
-	invalidate_tss_limit();
-	/* SWAPGS exists only in 64-bit mode. */
-	if (rs->ran_64bit)
-		wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
-	if (rs->debugctl)
-		update_debugctlmsr(rs->debugctl);
-	if (rs->dr7 & DR7_BREAKPOINT_ENABLES)
-		set_debugreg(rs->dr7, 7);
-}
+	const u64 *val = &ctx->cur.star;
+	unsigned int i;
 
-/*
- * Read what the exit's handler needs and no more: every VMREAD is on the
- * path back into the guest. Exits that stop the run read the rest later
- * (read_exit_details()).
- */
-static void read_exit(struct pmsw_vmcs *v, struct pmsw_exit *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->reason = pmsw_vmcs_read(v, VMCS_VM_EXIT_REASON);
-	switch (e->reason & 0xffff) {
-	case PMSW_EXIT_EXTERNAL_INTERRUPT:
-	case PMSW_EXIT_PREEMPTION_TIMER:
-		break;
-	case PMSW_EXIT_VMCALL:
-	case PMSW_EXIT_CPUID:
-	case PMSW_EXIT_HLT:
-		e->instruction_len = pmsw_vmcs_read(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
-		break;
-	case PMSW_EXIT_EXCEPTION_NMI:
-		e->intr_info = pmsw_vmcs_read(v, VMCS_VM_EXIT_INTR_INFO);
-		fallthrough;
-	default:
-		e->qualification = pmsw_vmcs_read(v, VMCS_EXIT_QUALIFICATION);
+	if (rs->msr_owner == ctx || !(ctx->cur.efer & (EFER_SCE | EFER_LME)))
+		return;
+	if (!rs->host_msrs_saved) {
+		for (i = 0; i < NR_CTX_MSRS - 1; i++)
+			rdmsrl(ctx_msr_index[i], rs->host_msrs[i]);
+		rs->host_msrs_saved = true;
 	}
+	/* SWAPGS may have changed the previous owner's value. */
+	if (rs->msr_owner)
+		rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
+	for (i = 0; i < NR_CTX_MSRS; i++)
+		wrmsrl(ctx_msr_index[i], val[i]);
+	rs->msr_owner = ctx;
 }
 
-/* The rest of an exit that stops the run, for the report. */
-static void read_exit_details(struct pmsw_vmcs *v, struct pmsw_exit *e)
+/* Put the host's SYSCALL MSRs and KERNEL_GS_BASE back. */
+static void restore_host_msrs(struct run_state *rs)
 {
-	switch (e->reason & 0xffff) {
-	case PMSW_EXIT_EXCEPTION_NMI:
-		e->intr_error_code = pmsw_vmcs_read(v, VMCS_VM_EXIT_INTR_ERROR_CODE);
-		break;
-	case PMSW_EXIT_EPT_VIOLATION:
-	case PMSW_EXIT_EPT_MISCONFIG:
-		e->guest_physical = pmsw_vmcs_read(v, VMCS_GUEST_PHYSICAL_ADDRESS);
-		e->guest_linear = pmsw_vmcs_read(v, VMCS_GUEST_LINEAR_ADDRESS);
-		break;
+	unsigned int i;
+
+	if (rs->msr_owner)
+		rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
+	rs->msr_owner = NULL;
+	if (rs->host_msrs_saved) {
+		for (i = 0; i < NR_CTX_MSRS - 1; i++)
+			wrmsrl(ctx_msr_index[i], rs->host_msrs[i]);
+		rs->host_msrs_saved = false;
 	}
-	if (!e->instruction_len)
-		e->instruction_len = pmsw_vmcs_read(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
-	e->idt_vectoring_info = pmsw_vmcs_read(v, VMCS_IDT_VECTORING_INFO_FIELD);
+	/*
+	 * Always, not only after a context with EFER.LME=1 ran: a context
+	 * started with LME=1 and paging off can enter IA-32e mode by itself
+	 * and SWAPGS; the value belongs to the calling thread's user GS.
+	 */
+	wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
 }
 
-/* Guest-state fields a VM exit may change (SDM 28.3), computed once. */
-static __u64 exit_changed[PMSW_FIELD_WORDS];
+/* Make @ctx's FPU state the one in the registers. */
+static void load_ctx_fpu(struct run_state *rs, struct pmsw_ctx *ctx)
+{
+	if (rs->fpu_owner == ctx)
+		return;
+	if (rs->fpu_owner)
+		pmsw_fpu_save(rs->fpu_owner->fpu, rs->fpu_mask);
+	pmsw_fpu_load(ctx->fpu, rs->fpu_mask);
+	rs->fpu_owner = ctx;
+}
 
 /*
  * Make @ctx's VMCS ready for an entry in this block: controls and host
  * state once per block (through the cache: after the first entry on a
- * CPU they are all elided), the context's changed fields always.
+ * CPU they are all elided), the context's changed fields always, and
+ * the context's registers outside the VMCS.
  */
 static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 			  struct pmsw_transition *t)
@@ -259,8 +249,8 @@ static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 		write_dirty_fields(ctx);
 	t->vmwrites_context = v->writes - ctx_writes;
 	t->type = v->launched ? PMSW_ENTRY_RESUME : PMSW_ENTRY_LAUNCH;
-	if (ctx->env.entry & PMSW_ENTRY_IA32E_MODE)
-		rs->ran_64bit = true;
+	load_ctx_msrs(rs, ctx);
+	load_ctx_fpu(rs, ctx);
 }
 
 /*
@@ -271,34 +261,28 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 		       struct pmsw_transition *t)
 {
 	struct pmsw_vmcs *v = ctx->vmcs;
-	int ret;
 
 	prepare_entry(rs, ctx, t);
+	memset(&rs->exit, 0, sizeof(rs->exit));
+	rs->end_block = false;
 	t->ticks = rdtsc() - rs->last_exit_tsc;
-	ret = pmsw_vmenter(v, ctx->regs, v->launched);
+	pmsw_enter_exit(ctx, v->launched ? PMSW_VMENTER_RESUME : 0,
+			&rs->exit, &rs->enter_ret);
 	rs->last_exit_tsc = rdtsc();
-	rs->enter_ret = ret;
 
 	/* The count includes HOST_RSP, written from vmenter.S. */
 	t->vmwrites = v->writes;
 	t->vmwrites_elided = v->elided;
-	if (ret) {
-		memset(&rs->exit, 0, sizeof(rs->exit));
-		if (ret == 1)
+	if (rs->enter_ret) {
+		if (rs->enter_ret == 1)
 			rs->exit.vm_instruction_error =
-				pmsw_vmcs_read(v, VMCS_VM_INSTRUCTION_ERROR);
-		t->exit_reason = EXIT_REASON_FAILED_ENTRY;
+				pmsw_vmcs_read32(v, VMCS_VM_INSTRUCTION_ERROR);
+		t->exit_reason = PMSW_EXIT_FAILED_ENTRY;
 		return;
 	}
 
-	read_exit(v, &rs->exit);
-	/* An NMI that exited belongs to the host: deliver it now. */
-	if ((rs->exit.reason & 0xffff) == PMSW_EXIT_EXCEPTION_NMI &&
-	    INTR_INFO_TYPE(rs->exit.intr_info) == INTR_TYPE_NMI)
-		asm volatile("int $2");
-
 	/* An entry that failed its checks (bit 31) did not launch. */
-	if (!(rs->exit.reason & EXIT_REASON_FAILED_ENTRY))
+	if (!(rs->exit.reason & PMSW_EXIT_FAILED_ENTRY))
 		v->launched = true;
 	if (t->type == PMSW_ENTRY_LAUNCH)
 		PMSW_COUNT(v, launches);
@@ -307,185 +291,20 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 	pmsw_vmcs_forget(v, (unsigned long *)exit_changed);
 	ctx->stale = true;
 	t->exit_reason = rs->exit.reason;
-	t->exit_qualification = rs->exit.qualification;
 	rs->s->exits[(rs->exit.reason & 0xffff) % PMSW_NR_EXIT_REASONS]++;
 	this_cpu_inc(pmsw_global_exits[(rs->exit.reason & 0xffff) %
 				       PMSW_NR_EXIT_REASONS]);
 }
 
-static __printf(3, 4) void stop(struct run_state *rs, u32 reason,
-				const char *fmt, ...)
+/* The rest of an exit that stops the run, for the report. */
+static void read_exit_details(struct pmsw_ctx *ctx, struct pmsw_exit *e)
 {
-	va_list ap;
-
-	rs->run->stop_reason = reason;
-	va_start(ap, fmt);
-	vsnprintf(rs->run->reason, sizeof(rs->run->reason), fmt, ap);
-	va_end(ap);
-}
-
-static void skip_instruction(struct pmsw_ctx *ctx, const struct pmsw_exit *e)
-{
-	u64 rip = pmsw_vmcs_read(ctx->vmcs, VMCS_GUEST_RIP);
-
-	pmsw_vmcs_write(ctx->vmcs, VF_GUEST_RIP, rip + e->instruction_len);
-}
-
-/*
- * CPUID: the host's leaves with VMX and SMX hidden and the hypervisor bit
- * set, and leaf 0x40000000 reporting "pmswitch" (seed 002's feature
- * report to the guest).
- */
-static void handle_cpuid(struct pmsw_ctx *ctx)
-{
-	u32 leaf = ctx->regs[PMSW_RAX], sub = ctx->regs[PMSW_RCX];
-	u32 a = 0, b = 0, c = 0, d = 0;
-
-	if ((leaf & 0xffffff00) == 0x40000000) {
-		if (leaf == 0x40000000) {
-			a = 0x40000000;
-			memcpy(&b, "pmsw", 4);
-			memcpy(&c, "itch", 4);
-		}
-	} else {
-		cpuid_count(leaf, sub, &a, &b, &c, &d);
-		if (leaf == 1) {
-			c &= ~(BIT(5) | BIT(6));	/* VMX, SMX */
-			c |= BIT(31);			/* hypervisor present */
-		}
-	}
-	ctx->regs[PMSW_RAX] = a;
-	ctx->regs[PMSW_RBX] = b;
-	ctx->regs[PMSW_RCX] = c;
-	ctx->regs[PMSW_RDX] = d;
-}
-
-static enum next_step handle_vmcall(struct run_state *rs, struct pmsw_ctx *ctx,
-				    u32 *next)
-{
-	u64 func = ctx->regs[PMSW_RAX], arg = ctx->regs[PMSW_RBX];
-
-	/* 32-bit and 16-bit callers leave garbage in the upper halves. */
-	if (!(ctx->env.entry & PMSW_ENTRY_IA32E_MODE)) {
-		func = (u32)func;
-		arg = (u32)arg;
-	}
-	switch (func) {
-	case PMSW_HC_SWITCH:
-		if (!pmsw_session_ctx(rs->s, arg)) {
-			ctx->regs[PMSW_RAX] = -ENOENT;
-			return NEXT_RESUME;
-		}
-		ctx->regs[PMSW_RAX] = 0;
-		*next = arg;
-		return NEXT_SWITCH;
-	case PMSW_HC_STOP:
-		ctx->regs[PMSW_RAX] = 0;
-		rs->run->stop_code = arg;
-		stop(rs, PMSW_STOP_HYPERCALL, "context %u stopped the run (code %llu)",
-		     ctx->id, arg);
-		return NEXT_STOP;
-	default:
-		ctx->regs[PMSW_RAX] = -ENOSYS;
-		return NEXT_RESUME;
-	}
-}
-
-static enum next_step stop_on_exit(struct run_state *rs, struct pmsw_ctx *ctx)
-{
-	const struct pmsw_exit *e = &rs->exit;
-	u32 vector = INTR_INFO_VECTOR(e->intr_info);
-	char buf[112];
-
-	read_exit_details(ctx->vmcs, &rs->exit);
-	switch (e->reason & 0xffff) {
-	case PMSW_EXIT_EXCEPTION_NMI:
-		if (e->intr_info & INTR_INFO_ERROR_VALID)
-			stop(rs, PMSW_STOP_EXIT, "context %u: exception %u (%s), error code %#x",
-			     ctx->id, vector, pmsw_exception_name(vector),
-			     e->intr_error_code);
-		else
-			stop(rs, PMSW_STOP_EXIT, "context %u: exception %u (%s)",
-			     ctx->id, vector, pmsw_exception_name(vector));
-		break;
-	case PMSW_EXIT_EPT_VIOLATION:
-		pmsw_describe_ept_violation(buf, sizeof(buf), e->qualification,
-					    e->guest_physical, rs->s->mem_bytes);
-		stop(rs, PMSW_STOP_EXIT, "context %u: %s", ctx->id, buf);
-		break;
-	case PMSW_EXIT_IO:
-		stop(rs, PMSW_STOP_EXIT, "context %u: I/O %s port %#llx refused",
-		     ctx->id, e->qualification & 8 ? "read from" : "write to",
-		     e->qualification >> 16);
-		break;
-	case PMSW_EXIT_RDMSR:
-	case PMSW_EXIT_WRMSR:
-		stop(rs, PMSW_STOP_EXIT, "context %u: %s of MSR %#llx refused",
-		     ctx->id, pmsw_exit_reason_name(e->reason),
-		     ctx->regs[PMSW_RCX] & 0xffffffff);
-		break;
-	case PMSW_EXIT_CR_ACCESS:
-		stop(rs, PMSW_STOP_EXIT, "context %u: MOV %s CR%llu trapped by the guest/host mask",
-		     ctx->id, (e->qualification >> 4) & 3 ? "from" : "to",
-		     e->qualification & 15);
-		break;
-	default:
-		stop(rs, PMSW_STOP_EXIT, "context %u: %s (exit reason %u, qualification %#llx)",
-		     ctx->id, pmsw_exit_reason_name(e->reason), e->reason & 0xffff,
-		     e->qualification);
-	}
-	return NEXT_STOP;
-}
-
-/* Decide what follows the exit that ended the last entry into @ctx. */
-static enum next_step handle_exit(struct run_state *rs, struct pmsw_ctx *ctx,
-				  u32 *next)
-{
-	const struct pmsw_exit *e = &rs->exit;
-
-	if (rs->enter_ret) {
-		stop(rs, PMSW_STOP_ENTRY_FAILED, rs->enter_ret == 1 ?
-		     "context %u: VM entry failed: %s (VM-instruction error %u)" :
-		     "context %u: VM entry faulted: VMX operation lost",
-		     ctx->id,
-		     pmsw_vm_instruction_error_name(e->vm_instruction_error),
-		     e->vm_instruction_error);
-		return NEXT_STOP;
-	}
-	if (e->reason & EXIT_REASON_FAILED_ENTRY) {
-		stop(rs, PMSW_STOP_ENTRY_FAILED, "context %u: %s: %s",
-		     ctx->id, pmsw_exit_reason_name(e->reason),
-		     (e->reason & 0xffff) == PMSW_EXIT_INVALID_GUEST_STATE ?
-		     pmsw_entry_failure_name(e->qualification) : "see the SDM, 27.8");
-		return NEXT_STOP;
-	}
-
-	switch (e->reason & 0xffff) {
-	case PMSW_EXIT_EXTERNAL_INTERRUPT:
-	case PMSW_EXIT_PREEMPTION_TIMER:
-		return NEXT_RESUME;
-	case PMSW_EXIT_EXCEPTION_NMI:
-		if (INTR_INFO_TYPE(e->intr_info) == INTR_TYPE_NMI)
-			return NEXT_RESUME;
-		return stop_on_exit(rs, ctx);
-	case PMSW_EXIT_CPUID:
-		handle_cpuid(ctx);
-		skip_instruction(ctx, e);
-		return NEXT_RESUME;
-	case PMSW_EXIT_VMCALL:
-		skip_instruction(ctx, e);
-		return handle_vmcall(rs, ctx, next);
-	case PMSW_EXIT_HLT:
-		skip_instruction(ctx, e);
-		stop(rs, PMSW_STOP_HLT, "context %u executed HLT", ctx->id);
-		return NEXT_STOP;
-	case PMSW_EXIT_TRIPLE_FAULT:
-		stop(rs, PMSW_STOP_EXIT, "context %u: triple fault (shutdown)",
-		     ctx->id);
-		return NEXT_STOP;
-	default:
-		return stop_on_exit(rs, ctx);
-	}
+	if (!e->instruction_len)
+		e->instruction_len = pmsw_vmcs_read32(ctx->vmcs,
+						      VMCS_VM_EXIT_INSTRUCTION_LEN);
+	if (!e->idt_vectoring_info)
+		e->idt_vectoring_info =
+			pmsw_vmcs_read32(ctx->vmcs, VMCS_IDT_VECTORING_INFO_FIELD);
 }
 
 static int run_validate(struct pmsw_session *s, struct pmsw_run *run,
@@ -521,7 +340,8 @@ static int load_vmcs(struct pmsw_ctx *ctx)
 
 /*
  * Start a block of entries on this CPU: preemption is off (load_vmcs()),
- * FPU registers are the guests' to clobber, interrupts go off.
+ * FPU registers are the guests' to clobber, interrupts go off, and the
+ * host state a context can reach is saved.
  */
 static void block_begin(struct run_state *rs)
 {
@@ -535,16 +355,66 @@ static void block_begin(struct run_state *rs)
 	 * whatever CPU, is prepared again (the cache elides what holds).
 	 */
 	rs->gen = ++s->block_gen;
-	rs->ran_64bit = false;
 	kernel_fpu_begin();
-	get_debugreg(rs->dr7, 7);
-	rs->debugctl = get_debugctlmsr();
 	local_irq_disable();
+
+	/* Current now: the mm may have a new PCID, CR4 may have changed. */
+	rs->host.cr3 = __get_current_cr3_fast();
+	rs->host.cr4 = cr4_read_shadow();
+	/* Interrupts off: nothing can change these until block_end(). */
+	get_debugreg(rs->dr7, 7);
+	get_debugreg(rs->dr6, 6);
+	rs->debugctl = get_debugctlmsr();
+	rdmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
+		rs->pkru = rdpkru();
+	rs->fpu_mask = pmsw_fpu_mask();
+
+	/* Guests of another session must not steer this one's branches. */
+	if (this_cpu_read(last_session) != s) {
+		indirect_branch_prediction_barrier();
+		this_cpu_write(last_session, s);
+	}
 	/* Translations of a freed EPT may linger with the same EPTP. */
 	if (!cpumask_test_cpu(cpu, s->ept_fresh)) {
-		pmsw_invept_single(s->eptp);
+		pmsw_invept(s->invept_type, s->eptp);
 		cpumask_set_cpu(cpu, s->ept_fresh);
 	}
+}
+
+/*
+ * Put back what a VM exit changes of the host beyond the VMCS host-state
+ * area (SDM 28.5): GDTR and IDTR limits are set to 0xffff, the TR limit
+ * to 0x67, IA32_DEBUGCTL is cleared and DR7 set to 0x400; and what a
+ * context can change without an exit. Interrupts off.
+ */
+static void restore_host(struct run_state *rs)
+{
+	unsigned long dr6;
+
+	if (rs->fpu_owner) {
+		pmsw_fpu_save(rs->fpu_owner->fpu, rs->fpu_mask);
+		rs->fpu_owner = NULL;
+	}
+	/* XRSTOR in a context can load PKRU: the kernel relies on its own. */
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != rs->pkru)
+		wrpkru(rs->pkru);
+	restore_host_msrs(rs);
+	native_load_gdt(&rs->host.gdt);
+	load_idt(&rs->host.idt);
+	invalidate_tss_limit();
+	if (rs->debugctl)
+		update_debugctlmsr(rs->debugctl);
+	if (rs->dr7 & DR7_BREAKPOINT_ENABLES)
+		set_debugreg(rs->dr7, 7);
+	/*
+	 * #DB always exits, and a VM exit by #DB leaves DR6 alone (SDM
+	 * 28.1), but a stale BS or Bn bit would make the host's next #DB
+	 * look like a single-step of the calling thread.
+	 */
+	get_debugreg(dr6, 6);
+	if (dr6 != rs->dr6)
+		set_debugreg(rs->dr6, 6);
 }
 
 /* End a block: host state back, interrupts on, records to userspace. */
@@ -571,13 +441,45 @@ static int block_end(struct run_state *rs)
 /* Reasons to leave the interrupts-off block (not the run). */
 static bool block_must_end(struct run_state *rs)
 {
-	switch (rs->exit.reason & 0xffff) {
-	case PMSW_EXIT_EXTERNAL_INTERRUPT:	/* the host takes it */
-	case PMSW_EXIT_PREEMPTION_TIMER:
-		return true;
-	}
-	return rs->nr_buf == ARRAY_SIZE(rs->buf) || need_resched() ||
-	       signal_pending(current);
+	return rs->end_block || rs->nr_buf == ARRAY_SIZE(rs->buf) ||
+	       need_resched() || signal_pending(current);
+}
+
+/* A failed VMREAD/VMWRITE during the last transition stops the run. */
+static bool vmx_insn_failed(struct run_state *rs, struct pmsw_ctx *ctx)
+{
+	unsigned long field;
+
+	if (likely(!pmsw_vmx_insn_failed_take(&field)))
+		return false;
+	pmsw_stop(rs, PMSW_STOP_ENTRY_FAILED,
+		  "context %u: VMREAD/VMWRITE of VMCS field %#lx (%s) failed",
+		  ctx->id, field, pmsw_vmcs_field_name(field) ?: "?");
+	return true;
+}
+
+/* One transition of the block: enter @ctx, handle its exit. */
+static enum next_step transition(struct run_state *rs, struct pmsw_ctx *ctx,
+				 u32 *next)
+{
+	struct pmsw_run *run = rs->run;
+	struct pmsw_transition *t = &rs->buf[rs->nr_buf++];
+	enum next_step step;
+
+	memset(t, 0, sizeof(*t));
+	t->from = rs->from;
+	t->to = ctx->id;
+	enter_once(rs, ctx, t);
+	step = pmsw_handle_exit(rs, ctx, next);
+	t->exit_qualification = rs->exit.qualification;
+	if (vmx_insn_failed(rs, ctx))
+		step = NEXT_STOP;
+	if (step == NEXT_STOP && !rs->enter_ret)
+		read_exit_details(ctx, &rs->exit);
+	run->total_transitions++;
+	rs->from = ctx->id;
+	run->stop_context = ctx->id;
+	return step;
 }
 
 /*
@@ -590,7 +492,6 @@ static long run_loop(struct run_state *rs)
 {
 	struct pmsw_run *run = rs->run;
 	struct pmsw_ctx *ctx = pmsw_session_ctx(rs->s, run->context);
-	struct pmsw_transition *t;
 	enum next_step step = NEXT_RESUME;
 	u32 next = 0;
 	int err;
@@ -598,13 +499,13 @@ static long run_loop(struct run_state *rs)
 	while (step != NEXT_STOP) {
 		if (run->max_transitions &&
 		    run->total_transitions >= run->max_transitions) {
-			stop(rs, PMSW_STOP_LIMIT, "%u transitions done",
-			     run->total_transitions);
+			pmsw_stop(rs, PMSW_STOP_LIMIT, "%u transitions done",
+				  run->total_transitions);
 			break;
 		}
 		if (signal_pending(current)) {
-			stop(rs, PMSW_STOP_SIGNAL, "interrupted by a signal; run context %u again to continue",
-			     ctx->id);
+			pmsw_stop(rs, PMSW_STOP_SIGNAL, "interrupted by a signal; run context %u again to continue",
+				  ctx->id);
 			run->stop_context = ctx->id;
 			return -EINTR;
 		}
@@ -613,21 +514,13 @@ static long run_loop(struct run_state *rs)
 		err = load_vmcs(ctx);
 		if (err) {
 			preempt_enable();
-			stop(rs, PMSW_STOP_ENTRY_FAILED, "VMPTRLD of context %u failed",
-			     ctx->id);
+			pmsw_stop(rs, PMSW_STOP_ENTRY_FAILED, "VMPTRLD of context %u failed",
+				  ctx->id);
 			return err;
 		}
 		block_begin(rs);
 		for (;;) {
-			t = &rs->buf[rs->nr_buf++];
-			memset(t, 0, sizeof(*t));
-			t->from = rs->from;
-			t->to = ctx->id;
-			enter_once(rs, ctx, t);
-			step = handle_exit(rs, ctx, &next);
-			run->total_transitions++;
-			rs->from = ctx->id;
-			run->stop_context = ctx->id;
+			step = transition(rs, ctx, &next);
 			if (step == NEXT_STOP)
 				break;
 			if (step == NEXT_SWITCH) {
@@ -647,32 +540,32 @@ static long run_loop(struct run_state *rs)
 	return 0;
 }
 
-void pmsw_run_init(void)
-{
-	pmsw_exit_changed_fields(exit_changed);
-}
-
 long pmsw_run(struct pmsw_session *s, void __user *uarg)
 {
-	struct run_state rs = { .s = s, .from = ~0U, .host.cpu = -1 };
+	struct run_state *rs;
 	struct pmsw_run *run;
 	const char *why;
 	long err;
 
+	/* ~1.5 KiB: not on the kernel stack. */
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
 	run = kzalloc(sizeof(*run), GFP_KERNEL);
-	if (!run)
-		return -ENOMEM;
-	if (copy_from_user(run, uarg, sizeof(*run))) {
-		err = -EFAULT;
+	err = -ENOMEM;
+	if (!rs || !run)
 		goto out;
-	}
+	err = -EFAULT;
+	if (copy_from_user(run, uarg, sizeof(*run)))
+		goto out;
 	err = run_validate(s, run, &why);
 	if (err) {
 		pr_info_ratelimited("RUN: %s (errno %d)\n", why, EINVAL);
 		goto out;
 	}
-	rs.run = run;
-	rs.records = u64_to_user_ptr(run->transitions);
+	rs->s = s;
+	rs->from = ~0U;
+	rs->host.cpu = -1;
+	rs->run = run;
+	rs->records = u64_to_user_ptr(run->transitions);
 	run->total_transitions = 0;
 	run->stop_reason = 0;
 	run->stop_code = 0;
@@ -680,41 +573,41 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 	memset(run->reason, 0, sizeof(run->reason));
 
 	/* What a VM exit does not restore, kept for the whole run. */
-	savesegment(ds, rs.ds);
-	savesegment(es, rs.es);
-	savesegment(fs, rs.fs_sel);
-	savesegment(gs, rs.gs_sel);
-	rs.ldt_sel = 0;
-	asm volatile("sldt %0" : "=rm" (rs.ldt_sel));
-	rdmsrl(MSR_KERNEL_GS_BASE, rs.kernel_gs_base);
-	rs.last_exit_tsc = rdtsc();
+	savesegment(ds, rs->ds);
+	savesegment(es, rs->es);
+	savesegment(fs, rs->fs_sel);
+	savesegment(gs, rs->gs_sel);
+	asm volatile("sldt %0" : "=rm" (rs->ldt_sel));
+	rs->last_exit_tsc = rdtsc();
 
-	err = run_loop(&rs);
+	err = run_loop(rs);
 
 	/* VM exits load null DS/ES/FS/GS/LDTR selectors (SDM 28.5.2). */
-	if (rs.ds | rs.es) {
-		loadsegment(ds, rs.ds);
-		loadsegment(es, rs.es);
+	if (rs->ds | rs->es) {
+		loadsegment(ds, rs->ds);
+		loadsegment(es, rs->es);
 	}
-	if (rs.ldt_sel)
-		asm volatile("lldt %0" : : "rm" (rs.ldt_sel));
-	if (rs.fs_sel || rs.gs_sel) {
-		u64 fs_base;
+	if (rs->ldt_sel)
+		asm volatile("lldt %0" : : "rm" (rs->ldt_sel));
+	if (rs->fs_sel || rs->gs_sel) {
+		u64 fs_base, kernel_gs_base;
 
 		rdmsrl(MSR_FS_BASE, fs_base);
-		if (rs.fs_sel)
-			loadsegment(fs, rs.fs_sel);
+		rdmsrl(MSR_KERNEL_GS_BASE, kernel_gs_base);
+		if (rs->fs_sel)
+			loadsegment(fs, rs->fs_sel);
 		wrmsrl(MSR_FS_BASE, fs_base);
-		if (rs.gs_sel)
-			load_gs_index(rs.gs_sel);
-		wrmsrl(MSR_KERNEL_GS_BASE, rs.kernel_gs_base);
+		if (rs->gs_sel)
+			load_gs_index(rs->gs_sel);
+		wrmsrl(MSR_KERNEL_GS_BASE, kernel_gs_base);
 	}
 
-	run->exit = rs.exit;
+	run->exit = rs->exit;
 	run->nr_transitions = min(run->nr_transitions, run->total_transitions);
 	if (copy_to_user(uarg, run, sizeof(*run)))
 		err = -EFAULT;
 out:
 	kfree(run);
+	kfree(rs);
 	return err;
 }

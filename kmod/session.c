@@ -27,13 +27,23 @@
 #include "abi.h"
 #include "caps.h"
 #include "check.h"
+#include "compat.h"
+#include "fpu.h"
 #include "probe.h"
 #include "session.h"
 #include "vmx_cpu.h"
+#include "vmx_ops.h"
 
 /* EPT entry bits (SDM 29.3.2, Tables 29-1..29-6). */
 #define EPT_RWX			0x7ULL
 #define EPT_MEMTYPE_WB		(6ULL << 3)
+/*
+ * Ignore the guest's PAT (SDM 29.3.7.2): the memory type is the EPT's
+ * alone, so a context cannot map the host's write-back pages as
+ * uncacheable or write-combining (aliasing the same page with another
+ * type is undefined, SDM Vol. 3A 12.12.4).
+ */
+#define EPT_IGNORE_PAT		(1ULL << 6)
 /* EPTP: write-back paging structures, 4-level walk (SDM 25.6.11). */
 #define EPTP_WB_WALK4		(6ULL | (3ULL << 3))
 
@@ -119,7 +129,7 @@ static int ept_build(struct pmsw_session *s)
 		if (!pt)
 			return -ENOMEM;
 		pt[(gpa >> 12) & 511] = PFN_PHYS(vmalloc_to_pfn(s->mem + gpa)) |
-					EPT_MEMTYPE_WB | EPT_RWX;
+					EPT_MEMTYPE_WB | EPT_IGNORE_PAT | EPT_RWX;
 	}
 	s->eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
 	return 0;
@@ -189,8 +199,12 @@ struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id)
 
 static u64 vmcs_read_cb(void *arg, unsigned int enc)
 {
-	return pmsw_vmcs_read(arg, enc);
+	PMSW_COUNT((struct pmsw_vmcs *)arg, vmreads);
+	return pmsw_vmread(enc);
 }
+
+static void ctx_env(struct pmsw_session *s, const struct pmsw_context *c,
+		    struct pmsw_check_env *env);
 
 /*
  * Bring @ctx->cur up to date with the VMCS after the guest ran: VMPTRLD
@@ -213,6 +227,11 @@ int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx)
 	if (!err) {
 		pmsw_ctx_from_vmcs(&ctx->cur, vmcs_read_cb, ctx->vmcs);
 		ctx->cur.size = sizeof(ctx->cur);
+		/*
+		 * The context may have entered or left IA-32e mode by itself;
+		 * the VM exit stored EFER.LMA in the entry control (SDM 28.2).
+		 */
+		ctx_env(s, &ctx->cur, &ctx->env);
 		ctx->stale = false;
 	}
 	preempt_enable();
@@ -328,7 +347,31 @@ static int session_setup_controls(struct pmsw_session *s)
 		return refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
+
+	/* INVEPT and the type to use (SDM A.10: bits 20, 25, 26). */
+	if (!(s->caps.ept_vpid_cap & BIT_ULL(20)))
+		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU lacks INVEPT (IA32_VMX_EPT_VPID_CAP[20])");
+	if (s->caps.ept_vpid_cap & BIT_ULL(25))
+		s->invept_type = PMSW_INVEPT_SINGLE;
+	else if (s->caps.ept_vpid_cap & BIT_ULL(26))
+		s->invept_type = PMSW_INVEPT_GLOBAL;
+	else
+		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU offers no INVEPT type (IA32_VMX_EPT_VPID_CAP[26:25])");
+
+	/*
+	 * With FRED the kernel's NMI entry differs and pmswitch does not
+	 * know it yet: refuse rather than deliver NMIs the wrong way.
+	 */
+	if (pmsw_kernel_uses_fred())
+		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the kernel uses FRED, which pmswitch does not support yet");
 	return 0;
+}
+
+static void ctx_free(struct pmsw_ctx *ctx)
+{
+	pmsw_vmcs_free(ctx->vmcs);
+	pmsw_fpu_free(ctx->fpu);
+	kfree(ctx);
 }
 
 long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
@@ -367,16 +410,16 @@ long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
 		return -ENOMEM;
 	ctx->id = id;
 	ctx->vmcs = pmsw_vmcs_alloc(&s->counters);
-	if (!ctx->vmcs) {
-		kfree(ctx);
+	ctx->fpu = pmsw_fpu_alloc();
+	if (!ctx->vmcs || !ctx->fpu) {
+		ctx_free(ctx);
 		return -ENOMEM;
 	}
 	memset(&op.violation, 0, sizeof(op.violation));
 	op.nr_violations = 0;
 	err = ctx_update(s, ctx, &next, PMSW_CP_ALL, &op);
 	if (err) {
-		pmsw_vmcs_free(ctx->vmcs);
-		kfree(ctx);
+		ctx_free(ctx);
 		return finish_op(&op, uarg, err, "CONTEXT_CREATE");
 	}
 	s->ctx[id] = ctx;
@@ -431,12 +474,6 @@ long pmsw_context_get(struct pmsw_session *s, void __user *uarg)
 			 sizeof(ctx->cur)))
 		return refuse(-EFAULT, "CONTEXT_GET", "context not writable");
 	return 0;
-}
-
-static void ctx_free(struct pmsw_ctx *ctx)
-{
-	pmsw_vmcs_free(ctx->vmcs);
-	kfree(ctx);
 }
 
 long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)

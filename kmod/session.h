@@ -26,6 +26,8 @@ struct pmsw_ctx {
 	__u64 dirty[PMSW_FIELD_WORDS];
 	struct pmsw_check_env env;
 	u64 regs[PMSW_NR_GPRS];
+	/* x87/SSE/AVX state (fpu.c), the context's own. */
+	void *fpu;
 };
 
 struct pmsw_session {
@@ -38,6 +40,8 @@ struct pmsw_session {
 	void *mem;
 	u64 mem_bytes;
 	u64 eptp;
+	/* INVEPT type the CPU supports for it (IA32_VMX_EPT_VPID_CAP). */
+	unsigned long invept_type;
 	struct list_head ept_pages;
 	/* CPUs that have flushed stale translations of @eptp (INVEPT). */
 	cpumask_var_t ept_fresh;

@@ -154,33 +154,33 @@ int pmsw_vmcs_load(struct pmsw_vmcs *vmcs)
 	return 0;
 }
 
-/* VMWRITE through the cache: a write of the value already there is skipped. */
-void pmsw_vmcs_write(struct pmsw_vmcs *vmcs, unsigned int index, u64 val)
+/*
+ * VMWRITE through the cache: a write of the value already there is
+ * skipped. Inlined into the HOST_RSP write on the way into the guest,
+ * so it uses only non-instrumented operations (arch_ bit operations).
+ */
+static __always_inline void vmcs_write_cached(struct pmsw_vmcs *vmcs,
+					      unsigned int slot,
+					      unsigned long enc, u64 val)
 {
-	if (test_bit(index, vmcs->valid) && vmcs->val[index] == val) {
+	if (arch_test_bit(slot, vmcs->valid) && vmcs->val[slot] == val) {
 		vmcs->elided++;
 		PMSW_COUNT(vmcs, vmwrites_elided);
 		return;
 	}
-	if (pmsw_vmwrite(pmsw_vmcs_field_encoding(index), val) != PMSW_VMX_OK) {
-		pr_warn_ratelimited("VMWRITE of %s failed\n",
-				    pmsw_vmcs_field_name(pmsw_vmcs_field_encoding(index)));
-		clear_bit(index, vmcs->valid);
+	if (pmsw_vmwrite(enc, val) != PMSW_VMX_OK) {
+		arch___clear_bit(slot, vmcs->valid);
 		return;
 	}
-	vmcs->val[index] = val;
-	__set_bit(index, vmcs->valid);
+	vmcs->val[slot] = val;
+	arch___set_bit(slot, vmcs->valid);
 	vmcs->writes++;
 	PMSW_COUNT(vmcs, vmwrites);
 }
 
-u64 pmsw_vmcs_read(struct pmsw_vmcs *vmcs, unsigned int enc)
+void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val)
 {
-	u64 val;
-
-	pmsw_vmread(enc, &val);
-	PMSW_COUNT(vmcs, vmreads);
-	return val;
+	vmcs_write_cached(vmcs, slot, pmsw_vmcs_field_encoding(slot), val);
 }
 
 /* The processor changed these fields (VM exit): the cache no longer knows. */
@@ -190,7 +190,30 @@ void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields)
 }
 
 /* Called from vmenter.S with the RSP the VM exit will restore. */
-void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp)
+noinstr void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp)
 {
-	pmsw_vmcs_write(vmcs, VF_HOST_RSP, rsp);
+	vmcs_write_cached(vmcs, VF_HOST_RSP, VMCS_HOST_RSP, rsp);
+}
+
+/* The field of the last failed VMREAD/VMWRITE on this CPU, 0 if none. */
+static DEFINE_PER_CPU(unsigned long, vmx_insn_failed_field);
+
+/* A VMREAD or VMWRITE failed (vmx_ops.h): a bug, logged and reported. */
+void pmsw_vmx_insn_failed(const char *insn, unsigned long field)
+{
+	pr_warn_ratelimited("%s of %s (%#lx) failed\n", insn,
+			    pmsw_vmcs_field_name(field) ?: "?", field);
+	/* Bit 63 keeps "field 0" (VIRTUAL_PROCESSOR_ID) distinct from none. */
+	this_cpu_write(vmx_insn_failed_field, field | BIT_ULL(63));
+}
+
+bool pmsw_vmx_insn_failed_take(unsigned long *field)
+{
+	unsigned long f = this_cpu_read(vmx_insn_failed_field);
+
+	if (likely(!f))
+		return false;
+	this_cpu_write(vmx_insn_failed_field, 0);
+	*field = f & ~BIT_ULL(63);
+	return true;
 }

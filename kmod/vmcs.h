@@ -7,12 +7,14 @@
 #define PMSW_VMCS_H
 
 #include <linux/bitmap.h>
+#include <linux/build_bug.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 #include <linux/pmswitch.h>
 
 #include "vmcs_fields.h"
+#include "vmx_ops.h"
 
 /* Counters of VMX instructions, per session and module-wide. */
 struct pmsw_vmx_counters {
@@ -43,6 +45,8 @@ struct pmsw_vmcs {
 	int cpu;
 	/* Launch state "launched": the next entry is VMRESUME. */
 	bool launched;
+	/* VM-entry interruption information was initialised (to 0). */
+	bool entry_intr_init;
 	/* Run block in which controls and host state were last written. */
 	u32 prepared_gen;
 	struct list_head loaded_node;
@@ -61,10 +65,62 @@ int pmsw_vmcs_load(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear_this_cpu(void);
 
-void pmsw_vmcs_write(struct pmsw_vmcs *vmcs, unsigned int index, u64 val);
-u64 pmsw_vmcs_read(struct pmsw_vmcs *vmcs, unsigned int enc);
 void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields);
 void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp);
+void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val);
+
+/* This CPU saw a VMREAD or VMWRITE fail since the last call: its field. */
+bool pmsw_vmx_insn_failed_take(unsigned long *field);
+
+/*
+ * VMCS accessors. A field is always named by its encoding (VMCS_<name>,
+ * vmcs_fields.h); the width in the accessor's name must match the
+ * encoding's (checked at build time for constant fields). Writes go
+ * through the field cache: writing the value a field already holds costs
+ * nothing. Reads are not cached: they read what the CPU stored.
+ */
+static __always_inline void __pmsw_vmcs_write(struct pmsw_vmcs *vmcs,
+					      unsigned long field, u64 val,
+					      unsigned int width)
+{
+	BUILD_BUG_ON_MSG(__builtin_constant_p(field) &&
+			 (((field) >> 13) & 3) != width,
+			 "VMCS field written with the wrong width");
+	BUILD_BUG_ON_MSG(__builtin_constant_p(field) &&
+			 pmsw_vmcs_slot(field) < 0,
+			 "VMCS field is read-only or missing from vmcs_fields.h");
+	pmsw_vmcs_write_slot(vmcs, pmsw_vmcs_slot(field), val);
+}
+
+#define pmsw_vmcs_write16(v, f, val)	__pmsw_vmcs_write(v, f, (u16)(val), 0)
+#define pmsw_vmcs_write64(v, f, val)	__pmsw_vmcs_write(v, f, (u64)(val), 1)
+#define pmsw_vmcs_write32(v, f, val)	__pmsw_vmcs_write(v, f, (u32)(val), 2)
+#define pmsw_vmcs_writel(v, f, val)	__pmsw_vmcs_write(v, f, (unsigned long)(val), 3)
+
+static __always_inline u16 pmsw_vmcs_read16(struct pmsw_vmcs *v, unsigned long f)
+{
+	PMSW_COUNT(v, vmreads);
+	return pmsw_vmread16(f);
+}
+
+static __always_inline u32 pmsw_vmcs_read32(struct pmsw_vmcs *v, unsigned long f)
+{
+	PMSW_COUNT(v, vmreads);
+	return pmsw_vmread32(f);
+}
+
+static __always_inline u64 pmsw_vmcs_read64(struct pmsw_vmcs *v, unsigned long f)
+{
+	PMSW_COUNT(v, vmreads);
+	return pmsw_vmread64(f);
+}
+
+static __always_inline unsigned long pmsw_vmcs_readl(struct pmsw_vmcs *v,
+						     unsigned long f)
+{
+	PMSW_COUNT(v, vmreads);
+	return pmsw_vmreadl(f);
+}
 
 int pmsw_vmcs_init(void);
 

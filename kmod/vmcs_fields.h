@@ -163,6 +163,20 @@ enum pmsw_vmcs_index {
 };
 #undef PMSW_VMCS_INDEX
 
+/*
+ * The cache slot (VF_<name>) of the writable field with encoding @enc, or
+ * -1. For a constant @enc the compiler folds this to a constant.
+ */
+static PMSW_ALWAYS_INLINE int pmsw_vmcs_slot(unsigned int enc)
+{
+	switch (enc) {
+#define PMSW_VMCS_SLOT(name, e)	case (e): return VF_##name;
+	PMSW_VMCS_FIELDS(PMSW_VMCS_SLOT)
+#undef PMSW_VMCS_SLOT
+	}
+	return -1;
+}
+
 /* Field widths from the encoding (SDM B). */
 #define PMSW_VMCS_W16		0
 #define PMSW_VMCS_W64		1

@@ -14,6 +14,8 @@
 #ifndef PMSW_VMX_OPS_H
 #define PMSW_VMX_OPS_H
 
+#include <linux/build_bug.h>
+#include <linux/instrumentation.h>
 #include <linux/types.h>
 #include <asm/asm.h>
 
@@ -80,9 +82,13 @@ fault:
 
 /*
  * VMWRITE/VMREAD of the current VMCS. A failure means a bug in pmswitch
- * (unsupported field, no current VMCS), never bad user input: the field
- * table only names fields the CPU has, so they report and carry on.
+ * (unsupported field, no current VMCS), never bad user input. It is not
+ * swallowed: pmsw_vmx_insn_failed() logs it and marks this CPU, and the
+ * run that saw it stops with the field named (a failed VMREAD is never
+ * taken for a field that reads 0).
  */
+void pmsw_vmx_insn_failed(const char *insn, unsigned long field);
+
 static __always_inline int pmsw_vmwrite(unsigned long field, unsigned long val)
 {
 	asm goto("1: vmwrite %[val], %[field]\n\t"
@@ -91,10 +97,13 @@ static __always_inline int pmsw_vmwrite(unsigned long field, unsigned long val)
 		 : : [field] "r" (field), [val] "rm" (val) : "cc" : fail);
 	return PMSW_VMX_OK;
 fail:
+	instrumentation_begin();
+	pmsw_vmx_insn_failed("VMWRITE", field);
+	instrumentation_end();
 	return PMSW_VMX_FAIL;
 }
 
-static __always_inline int pmsw_vmread(unsigned long field, u64 *val)
+static __always_inline unsigned long pmsw_vmread(unsigned long field)
 {
 	unsigned long v;
 	bool ok;
@@ -106,12 +115,54 @@ static __always_inline int pmsw_vmread(unsigned long field, u64 *val)
 		     _ASM_EXTABLE(1b, 2b)
 		     : [v] "=rm" (v), [ok] "=qm" (ok)
 		     : [field] "r" (field), "1" (false) : "cc");
-	*val = ok ? v : 0;
-	return ok ? PMSW_VMX_OK : PMSW_VMX_FAIL;
+	if (unlikely(!ok)) {
+		instrumentation_begin();
+		pmsw_vmx_insn_failed("VMREAD", field);
+		instrumentation_end();
+		return 0;
+	}
+	return v;
 }
 
-/* INVEPT type 1: invalidate mappings derived from one EPTP (SDM 31.3). */
-static __always_inline int pmsw_invept_single(u64 eptp)
+/*
+ * Typed reads: the encoding carries the field's width (SDM B, bits
+ * 14:13); a constant field read with the wrong accessor fails the build.
+ */
+#define PMSW_VMCS_CHECK_WIDTH(field, w)					\
+	BUILD_BUG_ON_MSG(__builtin_constant_p(field) &&			\
+			 (((field) >> 13) & 3) != (w),			\
+			 "VMCS field read with the wrong width")
+
+static __always_inline u16 pmsw_vmread16(unsigned long field)
+{
+	PMSW_VMCS_CHECK_WIDTH(field, 0);
+	return pmsw_vmread(field);
+}
+
+static __always_inline u32 pmsw_vmread32(unsigned long field)
+{
+	PMSW_VMCS_CHECK_WIDTH(field, 2);
+	return pmsw_vmread(field);
+}
+
+static __always_inline u64 pmsw_vmread64(unsigned long field)
+{
+	PMSW_VMCS_CHECK_WIDTH(field, 1);
+	return pmsw_vmread(field);
+}
+
+static __always_inline unsigned long pmsw_vmreadl(unsigned long field)
+{
+	PMSW_VMCS_CHECK_WIDTH(field, 3);
+	return pmsw_vmread(field);
+}
+
+/* INVEPT types (SDM 31.3, INVEPT; IA32_VMX_EPT_VPID_CAP bits 25/26). */
+#define PMSW_INVEPT_SINGLE	1
+#define PMSW_INVEPT_GLOBAL	2
+
+/* Invalidate EPT-derived translations (SDM 31.3, 29.4.3.1). */
+static __always_inline int pmsw_invept(unsigned long type, u64 eptp)
 {
 	struct {
 		u64 eptp;
@@ -121,7 +172,7 @@ static __always_inline int pmsw_invept_single(u64 eptp)
 	asm goto("1: invept %[desc], %[type]\n\t"
 		 "jbe %l[fail]\n\t"
 		 _ASM_EXTABLE(1b, %l[fail])
-		 : : [desc] "m" (desc), [type] "r" (1UL) : "cc", "memory"
+		 : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory"
 		 : fail);
 	return PMSW_VMX_OK;
 fail:

@@ -34,6 +34,17 @@ t valid_real16_context_passes 0 "$dir/real16.ctx: ok" \
 t cs_l_and_d_is_reported_with_rule_section_field_value 1 \
 	"long64_cs_l_and_d.ctx: rule 266 (SDM 27.3.1.2): GUEST_CS_AR_BYTES = 0xe09b: CS L=1 requires CS.D=0 in IA-32e mode" \
 	"$cli" check "$dir/long64_cs_l_and_d.ctx"
+t host_rule_is_reported_with_field_and_value 1 \
+	"long64_host_rules.ctx: rule 720 (pmswitch host): GUEST_DR7 = 0x402: DR7 L0-G3 (bits 7:0) must be 0: breakpoints would use the host's DR0-DR3" \
+	"$cli" check "$dir/long64_host_rules.ctx"
+t host_rule_outside_the_vmcs_names_no_field 1 \
+	"long64_host_rules.ctx: rule 740 (pmswitch host): context = 0x800000000000: IA32_LSTAR must be 48-bit canonical" \
+	"$cli" check "$dir/long64_host_rules.ctx"
+t json_host_rule_has_its_section_and_no_field 1 \
+	'"rule": 740, "section": "pmswitch host", "field": "context", "value": 140737488355328' \
+	"$cli" --json check "$dir/long64_host_rules.ctx"
+t bundled_examples_pass 0 "real16_origin.ctx: ok" \
+	"$cli" check "$dir"/../../../tools/pmswitch/examples/*.ctx
 t parse_error_names_file_line_column 1 \
 	"unknown_flag.ctx:2:12: cr0: unknown flag 'XX' (known: PE MP" \
 	"$cli" check "$dir/unknown_flag.ctx"
@@ -51,7 +62,7 @@ t json_reports_parse_errors_with_position 1 '"line": 2, "column": 12}' \
 	"$cli" --json check "$dir/unknown_flag.ctx"
 if command -v python3 >/dev/null; then
 	t json_output_is_valid_json 0 "" sh -c \
-		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"
+		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/long64_host_rules.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"
 fi
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"

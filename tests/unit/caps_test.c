@@ -248,6 +248,7 @@ TEST(derived_env_has_every_exit_pmswitch_relies_on)
 	EXPECT_TRUE(env.pin & PMSW_PIN_EXT_INTR_EXITING);
 	EXPECT_TRUE(env.pin & PMSW_PIN_NMI_EXITING);
 	EXPECT_TRUE(env.pin & PMSW_PIN_PREEMPTION_TIMER);
+	EXPECT_TRUE(env.pin & PMSW_PIN_VIRTUAL_NMIS);
 	/* Default-1 controls of the TRUE MSR's allowed-0 half stay set. */
 	EXPECT_EQ(pmsw_allowed0(haswell.pinbased_ctls),
 		  env.pin & pmsw_allowed0(haswell.pinbased_ctls));
@@ -261,6 +262,18 @@ TEST(derived_env_has_every_exit_pmswitch_relies_on)
 	EXPECT_TRUE(env.exit & PMSW_EXIT_HOST_ADDR_SPACE_SIZE);
 	EXPECT_TRUE(env.entry & PMSW_ENTRY_LOAD_EFER);
 	EXPECT_EQ(0, env.entry & PMSW_ENTRY_IA32E_MODE);
+}
+
+/* Virtual NMIs are wanted, not required: rule 730 covers their absence. */
+TEST(derived_env_does_without_virtual_nmis)
+{
+	struct pmsw_vmx_caps c = haswell;
+	struct pmsw_check_env env;
+
+	c.pinbased_ctls &= ~((__u64)PMSW_PIN_VIRTUAL_NMIS << 32);
+	ASSERT_EQ(0, pmsw_derive_env(&c, 39, &env));
+	EXPECT_EQ(0, env.pin & PMSW_PIN_VIRTUAL_NMIS);
+	EXPECT_TRUE(env.pin & PMSW_PIN_NMI_EXITING);
 }
 
 TEST(derived_env_fails_without_ept)

@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 #include "caps.h"
 #include "check.h"
+#include "ctxmap.h"
 #include "vmcs_fields.h"
 
 #include "bochs_caps.h"
@@ -26,12 +27,16 @@
 #define CR4_LA57	0x1000ULL
 #define CR4_VMXE	0x2000ULL
 #define CR4_PCIDE	0x20000ULL
+#define CR4_KL		0x80000ULL
+#define CR4_PKE		0x400000ULL
 #define CR4_CET		0x800000ULL
+#define CR4_FRED	(1ULL << 32)
 #define EFER_LME	0x100ULL
 #define RFLAGS_TF	0x100ULL
 #define RFLAGS_IF	0x200ULL
 #define RFLAGS_VM	0x20000ULL
 #define NONCANONICAL	0x0000800000000000ULL
+#define CANONICAL57	0x00ff000000000000ULL	/* canonical with 57 bits only */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
 /* Access rights (SDM 25.4.1): G, D/B, P, S, type. */
@@ -126,6 +131,12 @@ static struct pmsw_context valid_ctx(enum mode m)
 		c.rsp = 0xffffc90000010000ULL;
 		c.sysenter_esp = 0xfffffe0000000000ULL;
 		c.sysenter_eip = 0xffffffff81800000ULL;
+		c.cr2 = 0x7fff00001000ULL;
+		c.star = 0x0023001000000000ULL;
+		c.lstar = 0xffffffff81a00080ULL;
+		c.cstar = 0xffffffff81a001c0ULL;
+		c.sfmask = 0x47700;
+		c.kernel_gs_base = 0x7fff12350000ULL;
 		c.gdtr.base = 0xffffffff82001000ULL;
 		c.gdtr.limit = 0x7f;
 		c.idtr.base = 0xffffffff82002000ULL;
@@ -186,7 +197,8 @@ static struct pmsw_check_env valid_env(enum mode m,
 
 	if (m == LONG64)
 		entry |= PMSW_ENTRY_IA32E_MODE;
-	e.pin = ctls(0, caps->pinbased_ctls);
+	e.pin = ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING |
+		     PMSW_PIN_VIRTUAL_NMIS, caps->pinbased_ctls);
 	e.proc = ctls(PMSW_PROC_SECONDARY_CTLS, caps->procbased_ctls);
 	e.proc2 = ctls(PMSW_PROC2_EPT | PMSW_PROC2_UNRESTRICTED_GUEST,
 		       caps->procbased_ctls2);
@@ -389,6 +401,7 @@ FIXTURE_VARIANT(rule) {
 	const char *section;
 	__u32 field;
 	__u64 value;
+	bool alone;	/* the case breaks no other rule */
 };
 
 FIXTURE_SETUP(rule)
@@ -409,25 +422,34 @@ FIXTURE_TEARDOWN(rule)
 /*
  * BREAK(name, mode, rule, section, field, value) { mutation } declares a
  * case: on the valid context of @mode, the mutation breaks @rule, which
- * must be reported first with @section, @field and @value.
+ * must be reported first with @section, @field and @value. BREAK_HOST
+ * declares one of a host-protection rule, which must be the only one
+ * reported. (BREAK_CASE takes the whole PMSW_RULE_* name, so that rule
+ * names are pasted before any macro of this file could expand them.)
  */
-#define BREAK(name, m, r, sect, fld, val)				\
+#define BREAK_CASE(name, m, r, sect, fld, val, alone_)			\
 	static void name##_mutate(struct pmsw_context *c,		\
 				  struct pmsw_check_env *e,		\
 				  struct pmsw_vmx_caps *caps);		\
 	FIXTURE_VARIANT_ADD(rule, name) {				\
 		.mode = m, .mutate = name##_mutate,			\
-		.rule = PMSW_RULE_##r, .section = sect,			\
-		.field = fld, .value = val,				\
+		.rule = r, .section = sect,				\
+		.field = fld, .value = val, .alone = alone_,		\
 	};								\
 	static void __attribute__((constructor)) name##_cover(void)	\
 	{								\
-		cover(PMSW_RULE_##r);					\
+		cover(r);						\
 	}								\
 	static void name##_mutate(					\
 		struct pmsw_context __attribute__((unused)) *c,		\
 		struct pmsw_check_env __attribute__((unused)) *e,	\
 		struct pmsw_vmx_caps __attribute__((unused)) *caps)
+
+#define BREAK(name, m, r, sect, fld, val) \
+	BREAK_CASE(name, m, PMSW_RULE_##r, sect, fld, val, false)
+/* The host-protection cases break their rule and nothing else. */
+#define BREAK_HOST(name, m, r, fld, val) \
+	BREAK_CASE(name, m, PMSW_RULE_##r, S_HOST, fld, val, true)
 
 #define S_CTX	"pmswitch.h"
 #define S_CR	"27.3.1.1"
@@ -436,6 +458,7 @@ FIXTURE_TEARDOWN(rule)
 #define S_RIP	"27.3.1.4"
 #define S_NR	"27.3.1.5"
 #define S_PDPTE	"27.3.1.6"
+#define S_HOST	"pmswitch host"
 #define G(name)	VMCS_GUEST_##name
 #define SEG(c, r)	((c)->seg[PMSW_SEG_##r])
 
@@ -451,9 +474,10 @@ BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 1)
 	c->flags = 1;
 }
 
+/* The last word: ABI version 3 left two. */
 BREAK(nonzero_reserved_word_is_refused, FLAT, CTX_RESERVED, S_CTX, 0, 0x55)
 {
-	c->reserved[7] = 0x55;
+	c->reserved[PMSW_ARRAY_SIZE(c->reserved) - 1] = 0x55;
 }
 
 BREAK(nonzero_segment_reserved_is_refused, FLAT, SEG_RESERVED, S_CTX, 0, 7)
@@ -999,6 +1023,107 @@ BREAK(present_pdpte3_with_xd_is_refused, PAE, PDPTE3, S_PDPTE, G(PDPTE3),
 	c->pdpte[3] = 0x8000000000009001ULL;
 }
 
+/* 700-799: host protection. */
+#define BREAK_SEL_HIGH(name, r, sel)					\
+	BREAK_HOST(name, FLAT, r##_SEL_HIGH, G(r##_SELECTOR), sel)	\
+	{								\
+		SEG(c, r).selector |= 0x10000;				\
+	}
+BREAK_SEL_HIGH(es_selector_above_16_bits_is_refused, ES, 0x10010)
+BREAK_SEL_HIGH(cs_selector_above_16_bits_is_refused, CS, 0x10008)
+BREAK_SEL_HIGH(ss_selector_above_16_bits_is_refused, SS, 0x10010)
+BREAK_SEL_HIGH(ds_selector_above_16_bits_is_refused, DS, 0x10010)
+BREAK_SEL_HIGH(fs_selector_above_16_bits_is_refused, FS, 0x10010)
+BREAK_SEL_HIGH(gs_selector_above_16_bits_is_refused, GS, 0x10010)
+BREAK_SEL_HIGH(unusable_ldtr_selector_above_16_bits_is_refused, LDTR,
+	       0x10000)
+BREAK_SEL_HIGH(tr_selector_above_16_bits_is_refused, TR, 0x10018)
+
+BREAK_HOST(gs_selector_bit_31_is_refused, LONG64, GS_SEL_HIGH,
+	   G(GS_SELECTOR), 0x80000000)
+{
+	SEG(c, GS).selector = 0x80000000;
+}
+
+/* CPUs that have the feature, so that only the host rule breaks. */
+BREAK_HOST(cr4_pke_is_refused, FLAT, CR4_PKE, G(CR4), CR4_PKE | CR4_VMXE)
+{
+	caps->cr4_fixed1 |= CR4_PKE;
+	c->cr4 |= CR4_PKE;
+}
+
+BREAK_HOST(cr4_cet_is_refused, LONG64, CR4_CET, G(CR4),
+	   0x6a0 | CR4_VMXE | CR4_CET)
+{
+	caps->cr4_fixed1 |= CR4_CET;
+	c->cr4 |= CR4_CET;
+}
+
+BREAK_HOST(cr4_fred_is_refused, LONG64, CR4_FRED, G(CR4),
+	   0x6a0 | CR4_VMXE | CR4_FRED)
+{
+	caps->cr4_fixed1 |= CR4_FRED;
+	c->cr4 |= CR4_FRED;
+}
+
+BREAK_HOST(cr4_key_locker_is_refused, FLAT, CR4_UNSWITCHED, G(CR4),
+	   CR4_KL | CR4_VMXE)
+{
+	caps->cr4_fixed1 |= CR4_KL;
+	c->cr4 |= CR4_KL;
+}
+
+BREAK_HOST(cr4_pks_is_refused, LONG64, CR4_UNSWITCHED, G(CR4),
+	   0x6a0 | CR4_VMXE | (1ULL << 24))
+{
+	caps->cr4_fixed1 |= 1ULL << 24;
+	c->cr4 |= 1ULL << 24;
+}
+
+BREAK_HOST(dr7_local_breakpoint_0_is_refused, FLAT, DR7_ENABLES, G(DR7),
+	   0x401)
+{
+	c->dr7 |= 0x1;
+}
+
+BREAK_HOST(dr7_global_breakpoint_3_is_refused, LONG64, DR7_ENABLES, G(DR7),
+	   0x480)
+{
+	c->dr7 |= 0x80;
+}
+
+BREAK_HOST(nmi_blocking_without_virtual_nmis_is_refused, FLAT, INTR_NMI,
+	   G(INTERRUPTIBILITY_INFO), 0x8)
+{
+	e->pin &= ~PMSW_PIN_VIRTUAL_NMIS;
+	c->interruptibility = 0x8;
+}
+
+BREAK_HOST(noncanonical_lstar_is_refused, LONG64, LSTAR_CANONICAL, 0,
+	   NONCANONICAL)
+{
+	c->lstar = NONCANONICAL;
+}
+
+/* WRMSR refuses it in any mode of the context. */
+BREAK_HOST(noncanonical_cstar_is_refused_outside_ia32e_mode, FLAT,
+	   CSTAR_CANONICAL, 0, 0x1234567800000000ULL)
+{
+	c->cstar = 0x1234567800000000ULL;
+}
+
+BREAK_HOST(noncanonical_kernel_gs_base_is_refused, LONG64, KERNEL_GS_BASE,
+	   0, NONCANONICAL)
+{
+	c->kernel_gs_base = NONCANONICAL;
+}
+
+BREAK_HOST(sfmask_high_half_is_refused, LONG64, SFMASK_HIGH, 0,
+	   (1ULL << 32) | 0x47700)
+{
+	c->sfmask |= 1ULL << 32;
+}
+
 TEST_F(rule, is_reported_first_with_field_and_value)
 {
 	struct pmsw_violation out[MAX_OUT];
@@ -1015,7 +1140,12 @@ TEST_F(rule, is_reported_first_with_field_and_value)
 	EXPECT_EQ(variant->value, out[0].value);
 	ASSERT_TRUE(rule_desc(variant->rule, &d));
 	EXPECT_STREQ(d.text, out[0].text);
+	if (variant->alone)
+		EXPECT_EQ(1, n);
 }
+
+/* PMSW_CP_* bits in use: up to PMSW_CP_CR2. */
+#define NR_PART_BITS	26
 
 /* Copy from @src to @dst the fields of part @bit (one PMSW_CP_* bit). */
 static void copy_part(struct pmsw_context *dst, const struct pmsw_context *src,
@@ -1075,6 +1205,16 @@ static void copy_part(struct pmsw_context *dst, const struct pmsw_context *src,
 		dst->size = src->size;
 		dst->flags = src->flags;
 		memcpy(dst->reserved, src->reserved, sizeof(dst->reserved));
+		break;
+	case 24:
+		dst->star = src->star;
+		dst->lstar = src->lstar;
+		dst->cstar = src->cstar;
+		dst->sfmask = src->sfmask;
+		dst->kernel_gs_base = src->kernel_gs_base;
+		break;
+	case 25:
+		dst->cr2 = src->cr2;
 		break;
 	default:
 		if (bit >= 16 && bit < 16 + PMSW_NR_SEGS)
@@ -1137,7 +1277,7 @@ TEST_F(rule, ignores_the_parts_it_does_not_name)
 	ASSERT_TRUE(rule_desc(variant->rule, &d));
 	for (m = 0; m < NR_MODES; m++) {
 		other = valid_ctx(m);
-		for (bit = 0; bit < 16 + PMSW_NR_SEGS; bit++) {
+		for (bit = 0; bit < NR_PART_BITS; bit++) {
 			if (d.parts & PMSW_BIT(bit))
 				continue;
 			x = self->ctx;
@@ -1178,7 +1318,7 @@ static const char *expected_section(__u32 rule)
 {
 	static const char *const sections[] = {
 		"pmswitch.h", "27.3.1.1", "27.3.1.2", "27.3.1.3", "27.3.1.4",
-		"27.3.1.5", "27.3.1.6",
+		"27.3.1.5", "27.3.1.6", "pmswitch host",
 	};
 
 	return rule / 100 < PMSW_ARRAY_SIZE(sections) ?
@@ -1201,6 +1341,9 @@ TEST(rule_table_is_sorted_unique_and_fits_the_report)
 		EXPECT_NE(0, d.parts);
 		if (d.rule < 100) {
 			EXPECT_EQ(0, d.field);
+		} else if (d.rule >= 700 && d.field == 0) {
+			/* A host rule about state outside the VMCS. */
+			EXPECT_EQ(0, d.parts & ~PMSW_CP_SYSCALL);
 		} else {
 			EXPECT_NE(NULL, pmsw_vmcs_field_name(d.field));
 			EXPECT_EQ(PMSW_VMCS_KIND_GUEST,
@@ -1521,6 +1664,244 @@ TEST(single_step_without_blocking_is_accepted)
 	c.interruptibility = 0x1;	/* STI blocking, no single-step */
 	c.rflags &= ~RFLAGS_TF;
 	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+/* ---- host protection ------------------------------------------------ */
+
+/* The rule a CR4 bit set alone breaks, on a CPU that allows every bit. */
+static __u32 cr4_bit_rule(unsigned int bit)
+{
+	__u64 b = 1ULL << bit;
+
+	if (b & PMSW_CR4_SWITCHED)
+		return 0;
+	if (b == CR4_PKE)
+		return PMSW_RULE_CR4_PKE;
+	if (b == CR4_CET)
+		return PMSW_RULE_CR4_CET;
+	return b == CR4_FRED ? PMSW_RULE_CR4_FRED : PMSW_RULE_CR4_UNSWITCHED;
+}
+
+TEST(cr4_allows_exactly_the_bits_pmswitch_switches)
+{
+	static const unsigned int allowed[] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+		16, 17, 18, 20, 21,
+	};
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_vmx_caps caps = haswell;
+	struct pmsw_context c;
+	struct pmsw_check_env e;
+	unsigned int bit, i, n;
+	__u64 list = 0;
+
+	for (i = 0; i < PMSW_ARRAY_SIZE(allowed); i++)
+		list |= 1ULL << allowed[i];
+	EXPECT_EQ(list, PMSW_CR4_SWITCHED);
+	caps.cr4_fixed1 = ~0ULL;
+	for (bit = 0; bit < 64; bit++) {
+		c = valid_ctx(LONG64);
+		e = valid_env(LONG64, &caps);
+		c.cr4 |= 1ULL << bit;
+		n = pmsw_check_context(&c, &e, PMSW_CP_ALL, out, MAX_OUT);
+		if (!cr4_bit_rule(bit)) {
+			EXPECT_EQ(0, n) TH_LOG("CR4 bit %u", bit);
+			continue;
+		}
+		ASSERT_EQ(1, n) TH_LOG("CR4 bit %u", bit);
+		EXPECT_EQ(cr4_bit_rule(bit), out[0].rule) TH_LOG("CR4 bit %u", bit);
+		EXPECT_EQ(c.cr4 | CR4_VMXE, out[0].value);
+	}
+}
+
+TEST(cr4_bit_the_cpu_lacks_breaks_both_rules)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+
+	c.cr4 |= CR4_PKE;	/* not in Haswell's FIXED1 */
+	ASSERT_EQ(2, check_all_expect(_metadata, &c, &e, out, 2));
+	EXPECT_EQ(PMSW_RULE_CR4_FIXED1, out[0].rule);
+	EXPECT_EQ(PMSW_RULE_CR4_PKE, out[1].rule);
+}
+
+static __u64 field(const struct pmsw_ctx_fields *f, unsigned int index)
+{
+	return pmsw_field_test(f->set, index) ? f->val[index] : 0xbad;
+}
+
+TEST(cr4_mask_owns_every_bit_pmswitch_does_not_switch)
+{
+	struct pmsw_vmx_caps caps = haswell;
+	struct pmsw_context c = valid_ctx(LONG64);
+	struct pmsw_check_env e = valid_env(LONG64, &caps);
+	struct pmsw_ctx_fields *f = calloc(1, sizeof(*f));
+
+	ASSERT_NE(NULL, f);
+	/* A CPU with every feature: FIXED1 owns nothing then. */
+	caps.cr4_fixed1 = ~0ULL;
+	pmsw_ctx_fields(&c, &e, f);
+	EXPECT_EQ(PMSW_CR4_UNSWITCHED | CR4_VMXE,
+		  field(f, VF_CR4_GUEST_HOST_MASK));
+	EXPECT_EQ(c.cr4, field(f, VF_CR4_READ_SHADOW));
+	EXPECT_EQ(c.cr4 | CR4_VMXE, field(f, VF_GUEST_CR4));
+	/* The context's own mask adds to it. */
+	c.cr4_mask = 0x80;		/* PGE */
+	pmsw_ctx_fields(&c, &e, f);
+	EXPECT_EQ(PMSW_CR4_UNSWITCHED | CR4_VMXE | 0x80,
+		  field(f, VF_CR4_GUEST_HOST_MASK));
+	/* Haswell's FIXED1 lacks some of them: owned all the same. */
+	e.caps = &haswell;
+	pmsw_ctx_fields(&c, &e, f);
+	EXPECT_EQ(PMSW_CR4_UNSWITCHED,
+		  field(f, VF_CR4_GUEST_HOST_MASK) & PMSW_CR4_UNSWITCHED);
+	free(f);
+}
+
+/* A VMCS as pmsw_ctx_fields() wrote it, with the guest's CR4 changed. */
+struct fake_vmcs {
+	const struct pmsw_ctx_fields *f;
+	__u64 guest_cr4;
+};
+
+static __u64 fake_read(void *arg, unsigned int enc)
+{
+	const struct fake_vmcs *v = arg;
+	unsigned int i;
+
+	if (enc == VMCS_GUEST_CR4)
+		return v->guest_cr4;
+	for (i = 0; i < PMSW_VMCS_NR_FIELDS; i++)
+		if (pmsw_vmcs_field_encoding(i) == enc)
+			return v->f->val[i];
+	return 0;
+}
+
+TEST(cr4_read_back_shows_owned_bits_from_the_shadow)
+{
+	struct pmsw_context c = valid_ctx(LONG64), back;
+	struct pmsw_check_env e = valid_env(LONG64, &haswell);
+	struct pmsw_ctx_fields *f = calloc(1, sizeof(*f));
+	struct fake_vmcs v;
+
+	ASSERT_NE(NULL, f);
+	pmsw_ctx_fields(&c, &e, f);
+	v.f = f;
+	v.guest_cr4 = field(f, VF_GUEST_CR4);
+	memset(&back, 0, sizeof(back));
+	pmsw_ctx_from_vmcs(&back, fake_read, &v);
+	EXPECT_EQ(c.cr4, back.cr4);	/* VMXE hidden */
+	/* The guest cleared PGE, which it owns: the real value shows. */
+	v.guest_cr4 &= ~0x80ULL;
+	pmsw_ctx_from_vmcs(&back, fake_read, &v);
+	EXPECT_EQ(c.cr4 & ~0x80ULL, back.cr4);
+	free(f);
+}
+
+TEST(syscall_msrs_are_held_to_48_bits_on_a_57_bit_cpu)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_vmx_caps caps = haswell;
+	struct pmsw_context c = valid_ctx(LONG64);
+	struct pmsw_check_env e = valid_env(LONG64, &caps);
+
+	caps.cr4_fixed1 |= CR4_LA57;
+	c.kernel_gs_base = CANONICAL57;
+	ASSERT_EQ(1, check_all_expect(_metadata, &c, &e, out, 1));
+	EXPECT_EQ(PMSW_RULE_KERNEL_GS_BASE, out[0].rule);
+	/* The highest and lowest 48-bit canonical addresses pass. */
+	c.kernel_gs_base = 0x00007fffffffffffULL;
+	c.lstar = 0xffff800000000000ULL;
+	c.cstar = 0;
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+TEST(cr2_star_and_sfmask_low_half_take_any_value)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+
+	c.cr2 = ~0ULL;
+	c.star = ~0ULL;
+	c.sfmask = 0xffffffffULL;
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+TEST(dr7_may_set_every_bit_but_the_breakpoint_enables)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+	unsigned int bit;
+
+	/* LE, GE, GD, R/W and LEN fields: no breakpoint without an enable. */
+	c.dr7 = 0xffff2700;
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+	for (bit = 0; bit < 8; bit++) {
+		c.dr7 = 0x400 | (1ULL << bit);
+		ASSERT_EQ(1, check_all_expect(_metadata, &c, &e, out, 1));
+		EXPECT_EQ(PMSW_RULE_DR7_ENABLES, out[0].rule);
+	}
+}
+
+TEST(nmi_blocking_is_accepted_with_virtual_nmis)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+
+	ASSERT_TRUE(e.pin & PMSW_PIN_VIRTUAL_NMIS);
+	c.interruptibility = 0x8;
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+	/* The environment pmswitch derives for Bochs has virtual NMIs. */
+	ASSERT_EQ(0, pmsw_derive_env(&haswell, PHYS_BITS, &e));
+	EXPECT_EQ(0, pmsw_check_context(&c, &e, PMSW_CP_INTR, out, MAX_OUT));
+}
+
+TEST(selector_bits_15_0_are_all_free)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(LONG64);
+	struct pmsw_check_env e = valid_env(LONG64, &haswell);
+
+	SEG(&c, FS).selector = 0xffff;	/* unusable: no other rule reads it */
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+/* ---- changed parts -------------------------------------------------- */
+
+TEST(changed_parts_name_the_abi_3_fields)
+{
+	struct pmsw_context a = valid_ctx(LONG64), b;
+	unsigned int i;
+
+	b = a;
+	EXPECT_EQ(0, pmsw_ctx_changed_parts(&a, &b));
+	b.cr2 ^= 1;
+	EXPECT_EQ(PMSW_CP_CR2, pmsw_ctx_changed_parts(&a, &b));
+#define EXPECT_SYSCALL_PART(m)						\
+	do {								\
+		b = a;							\
+		b.m ^= 1ULL << 40;					\
+		EXPECT_EQ(PMSW_CP_SYSCALL, pmsw_ctx_changed_parts(&a, &b)) \
+			TH_LOG(#m);					\
+	} while (0)
+	EXPECT_SYSCALL_PART(star);
+	EXPECT_SYSCALL_PART(lstar);
+	EXPECT_SYSCALL_PART(cstar);
+	EXPECT_SYSCALL_PART(sfmask);
+	EXPECT_SYSCALL_PART(kernel_gs_base);
+#undef EXPECT_SYSCALL_PART
+	for (i = 0; i < PMSW_ARRAY_SIZE(a.reserved); i++) {
+		b = a;
+		b.reserved[i] = 1;
+		EXPECT_EQ(PMSW_CP_META, pmsw_ctx_changed_parts(&a, &b))
+			TH_LOG("reserved[%u]", i);
+	}
+	EXPECT_EQ(PMSW_CP_ALL, PMSW_CP_ALL | PMSW_CP_SYSCALL | PMSW_CP_CR2);
+	EXPECT_EQ(0, (PMSW_CP_SYSCALL | PMSW_CP_CR2) & PMSW_CP_SEGS);
 }
 
 TEST_HARNESS_MAIN

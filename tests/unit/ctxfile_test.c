@@ -80,6 +80,33 @@ TEST(values_flags_segments_and_comments)
 	EXPECT_EQ(0x3f, c.gdtr.limit);
 }
 
+/* The ABI 3 registers: 64-bit numbers, 0 in every preset. */
+TEST(cr2_and_the_syscall_msrs)
+{
+	struct pmsw_context c;
+	struct ctxfile_error e;
+	const char *text =
+		"mode = long64\n"
+		"cr2 = 0xffffffffffffffff\n"
+		"star = 0x0023001000000000\n"
+		"LSTAR = 0xffffffff81a00080\n"
+		"cstar = 0xffff_ffff_81a0_01c0\n"
+		"sfmask = 0x47700\n"
+		"kernel_gs_base = 140737488289792\n";
+
+	ASSERT_EQ(0, parse("mode = long64\n", &c, &e));
+	EXPECT_EQ(0, c.cr2 | c.star | c.lstar | c.cstar | c.sfmask |
+		  c.kernel_gs_base);
+	ASSERT_EQ(0, parse(text, &c, &e));
+	EXPECT_EQ(~0ULL, c.cr2);
+	EXPECT_EQ(0x0023001000000000ULL, c.star);
+	EXPECT_EQ(0xffffffff81a00080ULL, c.lstar);
+	EXPECT_EQ(0xffffffff81a001c0ULL, c.cstar);
+	EXPECT_EQ(0x47700ULL, c.sfmask);
+	EXPECT_EQ(0x7fffffff0000ULL, c.kernel_gs_base);
+	EXPECT_EQ(0, c.reserved[0] | c.reserved[1]);
+}
+
 TEST(text_need_not_be_nul_terminated)
 {
 	struct pmsw_context c;
@@ -114,6 +141,9 @@ static const struct bad_case bad_cases[] = {
 	{ "gdtr = selector=8\n", 1, 8, "gdtr: unknown part 'selector' (known: base limit)" },
 	{ "gdtr =\n", 1, 7, "gdtr: nothing given" },
 	{ "exception_bitmap = 0x100000000\n", 1, 20, "does not fit in 32 bits" },
+	{ "sfmask = 0x10000000000000000\n", 1, 10, "does not fit in 64 bits" },
+	{ "lstar = IF\n", 1, 9, "lstar: unknown flag 'IF' (numbers only)" },
+	{ "cr2 = 1\ncr2 = 2\n", 2, 1, "'cr2' is set twice" },
 	{ "rip = 1 2\n", 1, 9, "unexpected '2' after the value" },
 	{ "= 1\n", 1, 1, "expected a setting name" },
 };

@@ -663,6 +663,23 @@ static unsigned int phys_bits(void)
 	return a & 0xff;
 }
 
+/*
+ * The name of a violation's VMCS field, "context" when the rule names
+ * none (0, which is also the VPID field's encoding).
+ */
+static const char *violation_field(const struct pmsw_violation *v)
+{
+	const char *name = v->field ? pmsw_vmcs_field_name(v->field) : NULL;
+
+	return name ?: "context";
+}
+
+/* "SDM " before an SDM section; pmswitch's own rules name no SDM. */
+static const char *sdm(const struct pmsw_violation *v)
+{
+	return v->section[0] >= '0' && v->section[0] <= '9' ? "SDM " : "";
+}
+
 static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 		     bool first)
 {
@@ -717,21 +734,21 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 		printf("%s: ok\n", path);
 	}
 	for (i = 0; i < n && i < 64; i++) {
-		const char *field = pmsw_vmcs_field_name(v[i].field);
+		const char *field = violation_field(&v[i]);
 
 		if (json) {
 			printf("%s{\"rule\": %u, \"section\": ", i ? ", " : "",
 			       v[i].rule);
 			json_str(v[i].section);
 			printf(", \"field\": ");
-			json_str(field ? field : "context");
+			json_str(field);
 			printf(", \"value\": %llu, \"text\": ",
 			       (unsigned long long)v[i].value);
 			json_str(v[i].text);
 			printf("}");
 		} else {
-			printf("%s: rule %u (SDM %s): %s = %#llx: %s\n", path,
-			       v[i].rule, v[i].section, field ? field : "context",
+			printf("%s: rule %u (%s%s): %s = %#llx: %s\n", path,
+			       v[i].rule, sdm(&v[i]), v[i].section, field,
 			       (unsigned long long)v[i].value, v[i].text);
 		}
 	}
@@ -819,10 +836,26 @@ static const char *const stop_names[] = {
 	"?", "hypercall", "hlt", "exit", "entry-failed", "limit", "signal",
 };
 
+/* CR2 and the SYSCALL MSRs (ABI version 3), after the other registers. */
+static void print_syscall_state(const struct pmsw_context *c)
+{
+	unsigned long long v[6] = {
+		c->cr2, c->star, c->lstar, c->cstar, c->sfmask,
+		c->kernel_gs_base,
+	};
+
+	if (json)
+		printf(", \"cr2\": %llu, \"star\": %llu, \"lstar\": %llu, \"cstar\": %llu, \"sfmask\": %llu, \"kernel_gs_base\": %llu",
+		       v[0], v[1], v[2], v[3], v[4], v[5]);
+	else
+		printf("        cr2=%#llx star=%#llx lstar=%#llx cstar=%#llx sfmask=%#llx kernel_gs_base=%#llx\n",
+		       v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
 static void print_state(const char *name, const struct pmsw_context *c)
 {
 	if (json) {
-		printf("\"%s\": {\"rip\": %llu, \"rsp\": %llu, \"rax\": %llu, \"rbx\": %llu, \"rcx\": %llu, \"rdx\": %llu, \"cr0\": %llu, \"cr3\": %llu, \"cr4\": %llu, \"efer\": %llu}",
+		printf("\"%s\": {\"rip\": %llu, \"rsp\": %llu, \"rax\": %llu, \"rbx\": %llu, \"rcx\": %llu, \"rdx\": %llu, \"cr0\": %llu, \"cr3\": %llu, \"cr4\": %llu, \"efer\": %llu",
 		       name, (unsigned long long)c->rip, (unsigned long long)c->rsp,
 		       (unsigned long long)c->gpr[PMSW_RAX],
 		       (unsigned long long)c->gpr[PMSW_RBX],
@@ -830,6 +863,8 @@ static void print_state(const char *name, const struct pmsw_context *c)
 		       (unsigned long long)c->gpr[PMSW_RDX],
 		       (unsigned long long)c->cr0, (unsigned long long)c->cr3,
 		       (unsigned long long)c->cr4, (unsigned long long)c->efer);
+		print_syscall_state(c);
+		printf("}");
 		return;
 	}
 	printf("%-7s rip=%#llx rsp=%#llx rax=%#llx rbx=%#llx rcx=%#llx rdx=%#llx\n"
@@ -842,6 +877,7 @@ static void print_state(const char *name, const struct pmsw_context *c)
 	       (unsigned long long)c->cr0, (unsigned long long)c->cr3,
 	       (unsigned long long)c->cr4, (unsigned long long)c->efer,
 	       c->seg[PMSW_SEG_CS].selector);
+	print_syscall_state(c);
 }
 
 /*
@@ -923,10 +959,10 @@ static int cmd_run(int argc, char **argv)
 		if (context_create(s.fd, &ctx[i], &op) == i)
 			continue;
 		if (errno == EINVAL && op.nr_violations)
-			ret = fail(EXIT_FAIL, "%s: %u rule(s) broken, first: rule %u (SDM %s): %s = %#llx: %s",
+			ret = fail(EXIT_FAIL, "%s: %u rule(s) broken, first: rule %u (%s%s): %s = %#llx: %s",
 				   files[i], op.nr_violations, op.violation.rule,
-				   op.violation.section,
-				   pmsw_vmcs_field_name(op.violation.field) ?: "context",
+				   sdm(&op.violation), op.violation.section,
+				   violation_field(&op.violation),
 				   (unsigned long long)op.violation.value,
 				   op.violation.text);
 		else
