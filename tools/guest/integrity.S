@@ -223,7 +223,7 @@ END(cr4_pke32)
  * Entered with EFER.LME=1, CR4.PAE=1 and CR0.PG=0: enable paging (IA-32e
  * mode, compatibility mode, SDM Vol. 3A 10.8.5), far-return into the
  * 64-bit code segment, SWAPGS there, store %gs:0 (0) and count the runs
- * (4), stop.
+ * (4); SWITCH to 0x100000000, with 64-bit operands now (RAX at 8); stop.
  */
 GUEST(long_mode32)
 	mov	%cr0, %eax
@@ -241,6 +241,10 @@ GUEST(long_mode32)
 	mov	%gs:0, %eax
 	mov	%eax, 0(%rdi)
 	incl	4(%rdi)
+	mov	$HC_SWITCH, %eax
+	movabs	$0x100000000, %rbx
+	vmcall
+	mov	%rax, 8(%rdi)
 	STOP(0x600d)
 	hlt
 	.code32
