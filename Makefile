@@ -38,8 +38,10 @@ SELFTEST_HDRS := selftests/pmswitch/pmsw_util.h tools/guest/pmsw_guest.h
 # and the benchmark.
 GUESTS := tools/guest/guests.S
 GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
+# The host-integrity tests' own guest programs.
+INTEGRITY_GUESTS := tools/guest/integrity.S
 
-SELFTESTS := pmswitch_test kvm_conflict_test switch_test
+SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch
@@ -80,11 +82,13 @@ $(KSFT_HDR):
 KSFT_CFLAGS := $(filter-out -Wmissing-prototypes,$(USER_CFLAGS))
 
 $(BUILD)/selftests/switch_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_guest.h
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(filter $(GUESTS),$^) $(PURE_SRCS)
+	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< \
+		$(filter $(GUESTS) $(INTEGRITY_GUESTS),$^) $(PURE_SRCS)
 
 $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
 		 $(KSFT_HDR)
