@@ -542,17 +542,16 @@ static long run_loop(struct run_state *rs)
 
 long pmsw_run(struct pmsw_session *s, void __user *uarg)
 {
-	struct run_state *rs;
+	/* On the stack (about 1.6 KiB): no allocation on this path. */
+	struct run_state state = { .s = s, .from = ~0U, .host.cpu = -1 };
+	struct run_state *rs = &state;
 	struct pmsw_run *run;
 	const char *why;
 	long err;
 
-	/* ~1.5 KiB: not on the kernel stack. */
-	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
 	run = kzalloc(sizeof(*run), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!rs || !run)
-		goto out;
+	if (!run)
+		return -ENOMEM;
 	err = -EFAULT;
 	if (copy_from_user(run, uarg, sizeof(*run)))
 		goto out;
@@ -561,9 +560,6 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 		pr_info_ratelimited("RUN: %s (errno %d)\n", why, EINVAL);
 		goto out;
 	}
-	rs->s = s;
-	rs->from = ~0U;
-	rs->host.cpu = -1;
 	rs->run = run;
 	rs->records = u64_to_user_ptr(run->transitions);
 	run->total_transitions = 0;
@@ -608,6 +604,5 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 		err = -EFAULT;
 out:
 	kfree(run);
-	kfree(rs);
 	return err;
 }
