@@ -891,20 +891,82 @@ static void wrpkru(uint32_t pkru)
 	asm volatile("wrpkru" : : "a" (pkru), "c" (0), "d" (0) : "memory");
 }
 
-TEST_F(integrity, mov_to_cr4_pke_leaves_the_callers_pkru)
+/* Why RDPKRU/WRPKRU cannot run in this thread, or NULL if they can. */
+static const char *no_pkru(void)
 {
-	/* Key 1 access- and write-disabled: not Linux's default PKRU. */
-	const uint32_t mine = 0x5555555c;
 	unsigned int a, b, c, d;
 
-	NEED_SWITCHING();
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(c & (1u << 3)))
-		SKIP(return, "no PKU on this CPU (CPUID.7.0:ECX[3])");
+		return "no PKU on this CPU (CPUID.7.0:ECX[3])";
 	if (!(c & (1u << 4)))
-		SKIP(return, "the host did not enable PKU (CPUID.7.0:ECX.OSPKE)");
-	wrpkru(mine);
+		return "the host did not enable PKU (CPUID.7.0:ECX.OSPKE)";
+	return NULL;
+}
+
+/* Key 1 access- and write-disabled: not Linux's default PKRU. */
+#define CALLER_PKRU	0x5555555cu
+
+TEST_F(integrity, mov_to_cr4_pke_leaves_the_callers_pkru)
+{
+	NEED_SWITCHING();
+	if (no_pkru())
+		SKIP(return, "%s", no_pkru());
+	wrpkru(CALLER_PKRU);
 	ASSERT_EQ(0, run_cr4_pke(_metadata, self));
-	EXPECT_EQ(mine, rdpkru());
+	EXPECT_EQ(CALLER_PKRU, rdpkru());
+}
+
+/* XCR0, or 0 when the host did not enable XSAVE (XGETBV would #UD). */
+static uint64_t xcr0(void)
+{
+	unsigned int a, b, c, d;
+	uint32_t lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)))
+		return 0;
+	asm volatile("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * An XSAVE area in standard format whose only component is PKRU = 0
+ * (every key allowed): at the offset CPUID.(0DH,9).EBX gives, with
+ * XSTATE_BV bit 9 in the header at 512 (SDM Vol. 1 13.4, 13.5.7).
+ */
+static void put_pkru_area(uint8_t *mem)
+{
+	unsigned int size = 0, offset = 0, c, d;
+	uint64_t xstate_bv = 1ULL << 9;
+	uint32_t pkru = 0;
+
+	__get_cpuid_count(0xd, 9, &size, &offset, &c, &d);
+	memset(mem + GPA_XSAVE, 0, 4096);
+	memcpy(mem + GPA_XSAVE + offset, &pkru, sizeof(pkru));
+	memcpy(mem + GPA_XSAVE + 512, &xstate_bv, sizeof(xstate_bv));
+}
+
+TEST_F(integrity, xrstor_of_pkru_leaves_the_callers_pkru)
+{
+	struct pmsw_context c;
+
+	NEED_SWITCHING();
+	if (no_pkru())
+		SKIP(return, "%s", no_pkru());
+	if (!(xcr0() & (1u << 9)))
+		SKIP(return, "the host's XCR0 does not enable the PKRU component");
+	put_pkru_area(self->s.mem);
+	LOAD_GUEST(self->s.mem, GPA_ORIGIN, xrstor_pkru32);
+	make_ig_context(&c, PAGING32, GPA_ORIGIN);
+	c.cr4 |= CR4_OSXSAVE;
+	c.gpr[PMSW_RSI] = GPA_XSAVE;
+	ASSERT_EQ(0, create(_metadata, self, &c));
+
+	wrpkru(CALLER_PKRU);
+	ASSERT_EQ(0, do_run(self, 0));
+	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+		TH_LOG("run: %s", self->r.reason);
+	EXPECT_EQ(CALLER_PKRU, rdpkru())
+		TH_LOG("the context's XRSTOR reached the thread's PKRU");
 }
 
 /* ---- A context that enables long mode itself ---- */

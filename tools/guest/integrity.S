@@ -220,6 +220,19 @@ GUEST(cr4_pke32)
 END(cr4_pke32)
 
 /*
+ * XRSTOR of the PKRU component alone (RFBM = bit 9) from the standard-
+ * format area at %esi, which the test filled: it loads PKRU although
+ * CR4.PKE=0 (SDM Vol. 1 13.8; a context runs with the host's XCR0).
+ */
+GUEST(xrstor_pkru32)
+	mov	$0x200, %eax
+	xor	%edx, %edx
+	xrstor	(%esi)
+	STOP(0x600d)
+	hlt
+END(xrstor_pkru32)
+
+/*
  * Entered with EFER.LME=1, CR4.PAE=1 and CR0.PG=0: enable paging (IA-32e
  * mode, compatibility mode, SDM Vol. 3A 10.8.5), far-return into the
  * 64-bit code segment, SWAPGS there, store %gs:0 (0) and count the runs

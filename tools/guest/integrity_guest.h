@@ -8,6 +8,7 @@
  * Guest-physical layout added to pmsw_guest.h's:
  *   0x40000 interrupt handlers, one 256-byte slot each (IG_HANDLER(n))
  *   0x50000 GS page, 0x51000 kernel-GS page (a marker word at offset 0)
+ *   0x60000 an XSAVE area (64-byte aligned, 4 KiB)
  * GDT entries added after pmsw_guest.h's (GDTR limit IG_GDT_LIMIT):
  *   0x28 ring-3 32-bit code   0x30 ring-3 data
  *   0x38 64-bit code, 0x40 data: the SYSCALL pair of IA32_STAR[47:32]
@@ -31,6 +32,7 @@
 #define IG_HANDLER(n)	(GPA_HANDLERS + (n) * 0x100)
 #define GPA_GS_PAGE	0x50000
 #define GPA_KGS_PAGE	0x51000
+#define GPA_XSAVE	0x60000
 #define GS_MARKER	0x47534753u	/* "SGSG" */
 #define KGS_MARKER	0x4b47534bu	/* "KSGK" */
 
@@ -54,6 +56,7 @@
 
 #define CR0_AM		(1ULL << 18)
 #define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXSAVE	(1ULL << 18)
 #define CR4_PKE		(1ULL << 22)
 #define CR4_CET		(1ULL << 23)
 #define CR4_PKS		(1ULL << 24)
@@ -80,6 +83,7 @@ DECLARE_GUEST(cr2_read32);
 DECLARE_GUEST(fpu32);
 DECLARE_GUEST(ring3_hc32);
 DECLARE_GUEST(cr4_pke32);
+DECLARE_GUEST(xrstor_pkru32);
 DECLARE_GUEST(long_mode32);
 DECLARE_GUEST(swapgs64);
 DECLARE_GUEST(syscall64);
