@@ -297,8 +297,8 @@ TEST_F(integrity, single_step_is_delivered_to_the_context_idt)
 	EXPECT_EQ(last, rd32(self, 4 + 4 * (n - 1)));
 	for (i = 1; i < n; i++)
 		EXPECT_LT(rd32(self, 4 * i), rd32(self, 4 + 4 * i));
-	/* And each went through the monitor. */
-	EXPECT_EQ(n, count_exits(self->t, self->r.nr_transitions,
+	/* And each went through the monitor (a host NMI may add an exit). */
+	EXPECT_LE(n, count_exits(self->t, self->r.nr_transitions,
 				 PMSW_EXIT_EXCEPTION_NMI))
 		TH_LOG("single-step #DBs that did not exit to the monitor");
 }
