@@ -21,6 +21,7 @@
 #endif
 
 #ifndef __ASSEMBLY__
+#include <linux/mm.h>
 #include <asm/cpufeature.h>
 
 /* FRED replaces the IDT entries used above (6.9 and later only). */
@@ -30,6 +31,20 @@ static inline bool pmsw_kernel_uses_fred(void)
 	return cpu_feature_enabled(X86_FEATURE_FRED);
 #else
 	return false;
+#endif
+}
+
+/*
+ * Since 6.3 vma->vm_flags is read-only and changed through vm_flags_set(),
+ * which also checks that the mmap lock is held for writing.
+ */
+static inline void pmsw_vm_flags_set(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 #endif /* __ASSEMBLY__ */

@@ -21,6 +21,7 @@
 
 #include "abi.h"
 #include "probe.h"
+#include "refuse.h"
 #include "run.h"
 #include "session.h"
 #include "vmcs.h"
@@ -33,7 +34,7 @@
  */
 static DEFINE_RATELIMIT_STATE(refuse_rs, 5 * HZ, 50);
 
-static int refuse(int err, const char *cmd, const char *why)
+int pmsw_refuse(int err, const char *cmd, const char *why)
 {
 	if (__ratelimit(&refuse_rs))
 		pr_info("%s: %s (errno %d)\n", cmd, why, -err);
@@ -46,7 +47,7 @@ static int pmsw_open(struct inode *inode, struct file *file)
 
 	/* The device hands out VMX root operation: administrators only. */
 	if (!capable(CAP_SYS_ADMIN))
-		return refuse(-EPERM, "open", "CAP_SYS_ADMIN required");
+		return pmsw_refuse(-EPERM, "open", "CAP_SYS_ADMIN required");
 
 	s = pmsw_session_create();
 	if (!s)
@@ -61,15 +62,15 @@ static int pmsw_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * No session lock: mmap() runs with the mmap lock held for writing, so
+ * taking the session lock here would deadlock against any holder of it
+ * whose copy from or to userspace faults. None is needed: the memory is
+ * published once and lives as long as the file.
+ */
 static int pmsw_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct pmsw_session *s = file->private_data;
-	int err;
-
-	mutex_lock(&s->lock);
-	err = pmsw_session_mmap(s, vma);
-	mutex_unlock(&s->lock);
-	return err;
+	return pmsw_session_mmap(file->private_data, vma);
 }
 
 /* The module's own VMX reference (PMSW_VMX_PERSISTENT). */
@@ -85,10 +86,10 @@ static long pmsw_ioctl_info(void __user *uarg)
 	int err;
 
 	if (copy_from_user(&info, uarg, sizeof(info)))
-		return refuse(-EFAULT, "INFO", "argument not readable");
+		return pmsw_refuse(-EFAULT, "INFO", "argument not readable");
 	err = pmsw_check_info(&info, &why);
 	if (err)
-		return refuse(err, "INFO", why);
+		return pmsw_refuse(err, "INFO", why);
 
 	nr = min_t(u32, info.nr_cpus, nr_cpu_ids);
 	if (nr) {
@@ -105,9 +106,9 @@ static long pmsw_ioctl_info(void __user *uarg)
 	err = 0;
 	if (nr && copy_to_user(u64_to_user_ptr(info.cpus), cpus,
 			       array_size(nr, sizeof(*cpus))))
-		err = refuse(-EFAULT, "INFO", "cpus array not writable");
+		err = pmsw_refuse(-EFAULT, "INFO", "cpus array not writable");
 	else if (copy_to_user(uarg, &info, sizeof(info)))
-		err = refuse(-EFAULT, "INFO", "argument not writable");
+		err = pmsw_refuse(-EFAULT, "INFO", "argument not writable");
 	kvfree(cpus);
 	return err;
 }
@@ -135,14 +136,17 @@ static long pmsw_ioctl_vmxon(struct pmsw_session *s, unsigned long arg)
 
 	err = pmsw_check_vmx_arg(arg, &why);
 	if (err)
-		return refuse(err, "VMXON", why);
+		return pmsw_refuse(err, "VMXON", why);
 	if (arg & PMSW_VMX_PERSISTENT)
 		return vmx_persistent(true);
 
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
 	if (!s->holds_vmx) {
 		err = pmsw_vmx_get();
 		s->holds_vmx = !err;
 	}
+	mutex_unlock(&s->lock);
 	return err;
 }
 
@@ -153,23 +157,37 @@ static long pmsw_ioctl_vmxoff(struct pmsw_session *s, unsigned long arg)
 
 	err = pmsw_check_vmx_arg(arg, &why);
 	if (err)
-		return refuse(err, "VMXOFF", why);
+		return pmsw_refuse(err, "VMXOFF", why);
 	if (arg & PMSW_VMX_PERSISTENT)
 		return vmx_persistent(false);
 
+	/* A run keeps VMX on through its contexts' reference. */
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
 	if (s->holds_vmx) {
 		pmsw_vmx_put();
 		s->holds_vmx = false;
 	}
+	mutex_unlock(&s->lock);
 	return 0;
 }
 
-static long pmsw_session_ioctl(struct pmsw_session *s, unsigned int cmd,
-			       unsigned long arg)
+/*
+ * No lock is held here: the commands that change the session take its
+ * lock themselves, never across a copy from or to userspace; RUN holds it
+ * only to mark the session running (pmsw_session_run_begin/end), and
+ * MEMORY_RW, STATS and INFO take none (Documentation/design.rst,
+ * "Sessions"). The ioctl holds a reference on the file, so a close() from
+ * another thread cannot free the session under it.
+ */
+static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct pmsw_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
+	case PMSW_IOC_INFO:
+		return pmsw_ioctl_info(uarg);
 	case PMSW_IOC_VMXON:
 		return pmsw_ioctl_vmxon(s, arg);
 	case PMSW_IOC_VMXOFF:
@@ -191,23 +209,8 @@ static long pmsw_session_ioctl(struct pmsw_session *s, unsigned int cmd,
 	case PMSW_IOC_STATS:
 		return pmsw_session_stats(s, uarg);
 	default:
-		return refuse(-ENOTTY, "ioctl", "unknown command");
+		return pmsw_refuse(-ENOTTY, "ioctl", "unknown command");
 	}
-}
-
-/* INFO reads global state; every other command acts on the session. */
-static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct pmsw_session *s = file->private_data;
-	long ret;
-
-	if (cmd == PMSW_IOC_INFO)
-		return pmsw_ioctl_info((void __user *)arg);
-	if (mutex_lock_killable(&s->lock))
-		return -EINTR;
-	ret = pmsw_session_ioctl(s, cmd, arg);
-	mutex_unlock(&s->lock);
-	return ret;
 }
 
 static const struct file_operations pmsw_fops = {

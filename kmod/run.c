@@ -549,9 +549,14 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 	const char *why;
 	long err;
 
+	/* Called without the session lock: this marks the session running. */
+	err = pmsw_session_run_begin(s);
+	if (err)
+		return err;
 	run = kzalloc(sizeof(*run), GFP_KERNEL);
+	err = -ENOMEM;
 	if (!run)
-		return -ENOMEM;
+		goto out;
 	err = -EFAULT;
 	if (copy_from_user(run, uarg, sizeof(*run)))
 		goto out;
@@ -604,5 +609,6 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 		err = -EFAULT;
 out:
 	kfree(run);
+	pmsw_session_run_end(s);
 	return err;
 }

@@ -2,11 +2,12 @@
 /*
  * Sessions: guest memory with its EPT, and contexts.
  *
- * Guest memory is one vmalloc_user() block mapped at guest-physical 0 by
- * a 4-level EPT with 4-KiB write-back pages (SDM 29.3.2, 29.3.7); any
+ * Guest memory is one vmalloc block mapped at guest-physical 0 by a
+ * 4-level EPT with 4-KiB write-back pages (SDM 29.3.2, 29.3.7); any
  * guest-physical address beyond it has no EPT entry, so an access there
  * is an EPT violation the run reports: the guest never reaches host
- * memory.
+ * memory. It is charged to the caller's memory cgroup, and mmap() of the
+ * file maps its pages into userspace.
  *
  * A context's state lives in its VMCS once it has run. Updating it first
  * reads the VMCS back (if the guest ran since), checks the new context
@@ -30,6 +31,7 @@
 #include "compat.h"
 #include "fpu.h"
 #include "probe.h"
+#include "refuse.h"
 #include "session.h"
 #include "vmx_cpu.h"
 #include "vmx_ops.h"
@@ -52,11 +54,13 @@ struct ept_page {
 	u64 *table;
 };
 
-static int refuse(int err, const char *cmd, const char *why)
-{
-	pr_info_ratelimited("%s: %s (errno %d)\n", cmd, why, -err);
-	return err;
-}
+/*
+ * Guest memory and its EPT tables: charged to the caller's memory cgroup;
+ * a request the machine cannot satisfy fails with ENOMEM instead of
+ * waking the OOM killer or logging an allocation-failure warning with a
+ * stack trace (userspace chose the size).
+ */
+#define GFP_GUEST	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 struct pmsw_session *pmsw_session_create(void)
 {
@@ -76,11 +80,11 @@ struct pmsw_session *pmsw_session_create(void)
 
 static u64 *ept_alloc_table(struct pmsw_session *s)
 {
-	struct ept_page *p = kmalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	struct ept_page *p = kmalloc(sizeof(*p), GFP_GUEST);
 
 	if (!p)
 		return NULL;
-	p->table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	p->table = (u64 *)get_zeroed_page(GFP_GUEST);
 	if (!p->table) {
 		kfree(p);
 		return NULL;
@@ -114,82 +118,187 @@ static u64 *ept_next(struct pmsw_session *s, u64 *entry)
 	return table;
 }
 
-/* Map guest-physical [0, bytes) to the session's memory, 4 KiB at a time. */
-static int ept_build(struct pmsw_session *s)
+/* Map guest-physical [0, @bytes) to @mem, 4 KiB at a time. */
+static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
 {
 	u64 *pml4, *pdpt, *pd, *pt, gpa;
 
 	pml4 = ept_alloc_table(s);
 	if (!pml4)
 		return -ENOMEM;
-	for (gpa = 0; gpa < s->mem_bytes; gpa += PAGE_SIZE) {
+	for (gpa = 0; gpa < bytes; gpa += PAGE_SIZE) {
 		pdpt = ept_next(s, &pml4[(gpa >> 39) & 511]);
 		pd = pdpt ? ept_next(s, &pdpt[(gpa >> 30) & 511]) : NULL;
 		pt = pd ? ept_next(s, &pd[(gpa >> 21) & 511]) : NULL;
 		if (!pt)
 			return -ENOMEM;
-		pt[(gpa >> 12) & 511] = PFN_PHYS(vmalloc_to_pfn(s->mem + gpa)) |
+		pt[(gpa >> 12) & 511] = PFN_PHYS(vmalloc_to_pfn(mem + gpa)) |
 					EPT_MEMTYPE_WB | EPT_IGNORE_PAT | EPT_RWX;
+		/* 256 MiB is 64Ki entries: let others run between tables. */
+		if (((gpa >> 12) & 511) == 511)
+			cond_resched();
 	}
 	s->eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
+	return 0;
+}
+
+/*
+ * The session's guest memory, or NULL before SET_MEMORY. No lock: the
+ * memory is published once, after @mem_bytes and the EPT are in place
+ * (pairs with the smp_store_release() in set_memory_locked()), and is
+ * freed only with the session, which outlives every ioctl and mapping.
+ */
+static void *session_mem(struct pmsw_session *s, u64 *bytes)
+{
+	void *mem = smp_load_acquire(&s->mem);
+
+	*bytes = mem ? s->mem_bytes : 0;
+	return mem;
+}
+
+/*
+ * Take @s->lock for a command that changes what a run uses (contexts,
+ * memory): refused while a run is in progress, at once, since the run
+ * reads them without the lock.
+ */
+static int session_lock_idle(struct pmsw_session *s, const char *cmd)
+{
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	if (s->running) {
+		mutex_unlock(&s->lock);
+		return pmsw_refuse(-EBUSY, cmd, "a run is in progress on this session");
+	}
+	return 0;
+}
+
+int pmsw_session_run_begin(struct pmsw_session *s)
+{
+	int err = session_lock_idle(s, "RUN");
+
+	if (err)
+		return err;
+	s->running = true;
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* The lock orders the run's writes before the next command's reads. */
+void pmsw_session_run_end(struct pmsw_session *s)
+{
+	mutex_lock(&s->lock);
+	s->running = false;
+	mutex_unlock(&s->lock);
+}
+
+/*
+ * Allocate, map and publish @bytes of guest memory; @s->lock held. Not
+ * vmalloc_user(): it takes no GFP flags. __vmalloc() with our own flags
+ * leaves the area without VM_USERMAP, so pmsw_session_mmap() inserts the
+ * pages itself instead of remap_vmalloc_range().
+ */
+static int set_memory_locked(struct pmsw_session *s, u64 bytes)
+{
+	void *mem;
+	int err;
+
+	if (s->mem)
+		return pmsw_refuse(-EBUSY, "SET_MEMORY", "this session already has memory");
+	mem = __vmalloc(bytes, GFP_GUEST | __GFP_ZERO);
+	if (!mem)
+		return pmsw_refuse(-ENOMEM, "SET_MEMORY", "not enough memory for the guest");
+	err = ept_build(s, mem, bytes);
+	if (err) {
+		ept_free(s);
+		vfree(mem);
+		return pmsw_refuse(err, "SET_MEMORY", "not enough memory for the EPT");
+	}
+	s->mem_bytes = bytes;
+	smp_store_release(&s->mem, mem);
 	return 0;
 }
 
 long pmsw_session_set_memory(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_memory m;
-	int err;
+	long err;
 
 	if (copy_from_user(&m, uarg, sizeof(m)))
-		return refuse(-EFAULT, "SET_MEMORY", "argument not readable");
+		return pmsw_refuse(-EFAULT, "SET_MEMORY", "argument not readable");
 	if (m.size != sizeof(m) || m.flags || m.reserved[0] || m.reserved[1])
-		return refuse(-EINVAL, "SET_MEMORY", "bad size, flags or reserved fields");
+		return pmsw_refuse(-EINVAL, "SET_MEMORY", "bad size, flags or reserved fields");
 	if (!m.bytes || m.bytes % PAGE_SIZE || m.bytes > PMSW_MAX_MEMORY)
-		return refuse(-EINVAL, "SET_MEMORY", "bytes must be a multiple of 4096 in 4096..PMSW_MAX_MEMORY");
-	if (s->mem)
-		return refuse(-EBUSY, "SET_MEMORY", "this session already has memory");
+		return pmsw_refuse(-EINVAL, "SET_MEMORY", "bytes must be a multiple of 4096 in 4096..PMSW_MAX_MEMORY");
 
-	s->mem = vmalloc_user(m.bytes);
-	if (!s->mem)
-		return -ENOMEM;
-	s->mem_bytes = m.bytes;
-	err = ept_build(s);
-	if (err) {
-		ept_free(s);
-		vfree(s->mem);
-		s->mem = NULL;
-		s->mem_bytes = 0;
-	}
+	err = session_lock_idle(s, "SET_MEMORY");
+	if (err)
+		return err;
+	err = set_memory_locked(s, m.bytes);
+	mutex_unlock(&s->lock);
 	return err;
 }
 
+/*
+ * No session lock: the copy may fault on the caller's pages, which needs
+ * the mmap lock, and an mmap() of this file holds that lock (mmap takes
+ * no session lock either). The guest may run meanwhile; guest memory is
+ * shared with it as it is through mmap().
+ */
 long pmsw_session_memory_rw(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_memory_rw rw;
 	void __user *buf;
 	unsigned long left;
+	u64 bytes;
+	void *mem;
 
 	if (copy_from_user(&rw, uarg, sizeof(rw)))
-		return refuse(-EFAULT, "MEMORY_RW", "argument not readable");
+		return pmsw_refuse(-EFAULT, "MEMORY_RW", "argument not readable");
 	if (rw.size != sizeof(rw) || (rw.flags & ~PMSW_MEM_WRITE) ||
 	    rw.reserved[0] || rw.reserved[1])
-		return refuse(-EINVAL, "MEMORY_RW", "bad size, flags or reserved fields");
-	if (!s->mem || rw.gpa > s->mem_bytes || rw.len > s->mem_bytes - rw.gpa)
-		return refuse(-EINVAL, "MEMORY_RW", "range outside guest memory");
+		return pmsw_refuse(-EINVAL, "MEMORY_RW", "bad size, flags or reserved fields");
+	mem = session_mem(s, &bytes);
+	if (!mem || rw.gpa > bytes || rw.len > bytes - rw.gpa)
+		return pmsw_refuse(-EINVAL, "MEMORY_RW", "range outside guest memory");
 
 	buf = u64_to_user_ptr(rw.buf);
 	if (rw.flags & PMSW_MEM_WRITE)
-		left = copy_from_user(s->mem + rw.gpa, buf, rw.len);
+		left = copy_from_user(mem + rw.gpa, buf, rw.len);
 	else
-		left = copy_to_user(buf, s->mem + rw.gpa, rw.len);
-	return left ? refuse(-EFAULT, "MEMORY_RW", "buffer not accessible") : 0;
+		left = copy_to_user(buf, mem + rw.gpa, rw.len);
+	return left ? pmsw_refuse(-EFAULT, "MEMORY_RW", "buffer not accessible") : 0;
 }
 
+/*
+ * Map guest memory from page @vma->vm_pgoff on: every page is inserted
+ * now, so the mapping never faults into the module. Called with the mmap
+ * lock held for writing and no session lock. Only shared mappings: a
+ * private one would copy pages on write, and the guest would not see
+ * the writes.
+ */
 int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma)
 {
-	if (!s->mem)
-		return refuse(-ENODEV, "mmap", "no guest memory: PMSW_IOC_SET_MEMORY first");
-	return remap_vmalloc_range(vma, s->mem, vma->vm_pgoff);
+	unsigned long i, pages = vma_pages(vma), first = vma->vm_pgoff;
+	u64 bytes;
+	void *mem = session_mem(s, &bytes);
+	int err;
+
+	if (!mem)
+		return pmsw_refuse(-ENODEV, "mmap", "no guest memory: PMSW_IOC_SET_MEMORY first");
+	if (!(vma->vm_flags & VM_SHARED))
+		return pmsw_refuse(-EINVAL, "mmap", "MAP_PRIVATE refused: guest memory is mapped MAP_SHARED only");
+	if (first > bytes >> PAGE_SHIFT || pages > (bytes >> PAGE_SHIFT) - first)
+		return pmsw_refuse(-EINVAL, "mmap", "range beyond the guest memory");
+
+	/* The size is fixed (no mremap growth), and not in core dumps. */
+	pmsw_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	for (i = 0; i < pages; i++) {
+		err = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
+				     vmalloc_to_page(mem + (first + i) * PAGE_SIZE));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id)
@@ -305,10 +414,10 @@ static int copy_op(struct pmsw_context_op *op, void __user *uarg,
 		   const char *cmd)
 {
 	if (copy_from_user(op, uarg, sizeof(*op)))
-		return refuse(-EFAULT, cmd, "argument not readable");
+		return pmsw_refuse(-EFAULT, cmd, "argument not readable");
 	if (op->size != sizeof(*op) || op->flags || op->reserved[0] ||
 	    op->reserved[1])
-		return refuse(-EINVAL, cmd, "struct pmsw_context_op: bad size, flags or reserved fields");
+		return pmsw_refuse(-EINVAL, cmd, "struct pmsw_context_op: bad size, flags or reserved fields");
 	return 0;
 }
 
@@ -316,7 +425,7 @@ static int copy_ctx_in(struct pmsw_context *c, const struct pmsw_context_op *op,
 		       const char *cmd)
 {
 	if (copy_from_user(c, u64_to_user_ptr(op->context), sizeof(*c)))
-		return refuse(-EFAULT, cmd, "context not readable");
+		return pmsw_refuse(-EFAULT, cmd, "context not readable");
 	return 0;
 }
 
@@ -344,26 +453,26 @@ static int session_setup_controls(struct pmsw_session *s)
 	err = pmsw_derive_env(&s->caps, boot_cpu_data.x86_phys_bits,
 			      &s->base_env);
 	if (err)
-		return refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
+		return pmsw_refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
 
 	/* INVEPT and the type to use (SDM A.10: bits 20, 25, 26). */
 	if (!(s->caps.ept_vpid_cap & BIT_ULL(20)))
-		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU lacks INVEPT (IA32_VMX_EPT_VPID_CAP[20])");
+		return pmsw_refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU lacks INVEPT (IA32_VMX_EPT_VPID_CAP[20])");
 	if (s->caps.ept_vpid_cap & BIT_ULL(25))
 		s->invept_type = PMSW_INVEPT_SINGLE;
 	else if (s->caps.ept_vpid_cap & BIT_ULL(26))
 		s->invept_type = PMSW_INVEPT_GLOBAL;
 	else
-		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU offers no INVEPT type (IA32_VMX_EPT_VPID_CAP[26:25])");
+		return pmsw_refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU offers no INVEPT type (IA32_VMX_EPT_VPID_CAP[26:25])");
 
 	/*
 	 * With FRED the kernel's NMI entry differs and pmswitch does not
 	 * know it yet: refuse rather than deliver NMIs the wrong way.
 	 */
 	if (pmsw_kernel_uses_fred())
-		return refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the kernel uses FRED, which pmswitch does not support yet");
+		return pmsw_refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the kernel uses FRED, which pmswitch does not support yet");
 	return 0;
 }
 
@@ -374,35 +483,32 @@ static void ctx_free(struct pmsw_ctx *ctx)
 	kfree(ctx);
 }
 
-long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
+/* A new context from @next; @s->lock held. Its id, or an errno. */
+static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
+			      struct pmsw_context_op *op)
 {
-	struct pmsw_context_op op;
-	struct pmsw_context next;
 	struct pmsw_ctx *ctx;
 	unsigned int id;
 	long err;
 
-	err = copy_op(&op, uarg, "CONTEXT_CREATE");
-	if (err)
-		return err;
-	err = copy_ctx_in(&next, &op, "CONTEXT_CREATE");
-	if (err)
-		return err;
 	if (!s->mem)
-		return refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
+		return pmsw_refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
 	for (id = 0; id < PMSW_MAX_CONTEXTS && s->ctx[id]; id++)
 		;
 	if (id == PMSW_MAX_CONTEXTS)
-		return refuse(-ENOSPC, "CONTEXT_CREATE", "PMSW_MAX_CONTEXTS contexts exist");
+		return pmsw_refuse(-ENOSPC, "CONTEXT_CREATE", "PMSW_MAX_CONTEXTS contexts exist");
 
+	/* A refusal of the controls leaves no reference and no flag set. */
 	if (!s->ctx_vmx_ref) {
 		err = pmsw_vmx_get();
 		if (err)
 			return err;
-		s->ctx_vmx_ref = true;
 		err = session_setup_controls(s);
-		if (err)
+		if (err) {
+			pmsw_vmx_put();
 			return err;
+		}
+		s->ctx_vmx_ref = true;
 	}
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
@@ -415,64 +521,119 @@ long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
 		ctx_free(ctx);
 		return -ENOMEM;
 	}
-	memset(&op.violation, 0, sizeof(op.violation));
-	op.nr_violations = 0;
-	err = ctx_update(s, ctx, &next, PMSW_CP_ALL, &op);
+	err = ctx_update(s, ctx, next, PMSW_CP_ALL, op);
 	if (err) {
 		ctx_free(ctx);
-		return finish_op(&op, uarg, err, "CONTEXT_CREATE");
+		return err;
 	}
 	s->ctx[id] = ctx;
-	op.id = id;
-	return finish_op(&op, uarg, 0, "CONTEXT_CREATE");
+	return id;
+}
+
+/*
+ * The CONTEXT_* commands copy their arguments in before taking the
+ * session lock and copy the results out after dropping it. @op goes back
+ * to userspace on success and when the context breaks a rule.
+ */
+long pmsw_context_create(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_context_op op;
+	struct pmsw_context next;
+	long ret;
+
+	ret = copy_op(&op, uarg, "CONTEXT_CREATE");
+	if (!ret)
+		ret = copy_ctx_in(&next, &op, "CONTEXT_CREATE");
+	if (!ret)
+		ret = session_lock_idle(s, "CONTEXT_CREATE");
+	if (ret)
+		return ret;
+	memset(&op.violation, 0, sizeof(op.violation));
+	op.nr_violations = 0;
+	ret = ctx_create_locked(s, &next, &op);
+	mutex_unlock(&s->lock);
+	if (ret >= 0) {
+		op.id = ret;
+		ret = 0;
+	} else if (!op.nr_violations) {
+		return ret;
+	}
+	return finish_op(&op, uarg, ret, "CONTEXT_CREATE");
+}
+
+/* Replace context @op->id's state with @next; @s->lock held. */
+static long ctx_set_locked(struct pmsw_session *s, struct pmsw_context *next,
+			   struct pmsw_context_op *op)
+{
+	struct pmsw_ctx *ctx = pmsw_session_ctx(s, op->id);
+	long err;
+
+	if (!ctx)
+		return pmsw_refuse(-ENOENT, "CONTEXT_SET", "no context with this id");
+	err = pmsw_ctx_refresh(s, ctx);
+	if (err)
+		return err;
+	load_pdptes(s, next);
+	return ctx_update(s, ctx, next, pmsw_ctx_changed_parts(&ctx->cur, next),
+			  op);
 }
 
 long pmsw_context_set(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_context_op op;
 	struct pmsw_context next;
-	struct pmsw_ctx *ctx;
 	long err;
 
 	err = copy_op(&op, uarg, "CONTEXT_SET");
-	if (err)
-		return err;
-	ctx = pmsw_session_ctx(s, op.id);
-	if (!ctx)
-		return refuse(-ENOENT, "CONTEXT_SET", "no context with this id");
-	err = copy_ctx_in(&next, &op, "CONTEXT_SET");
-	if (err)
-		return err;
-	err = pmsw_ctx_refresh(s, ctx);
+	if (!err)
+		err = copy_ctx_in(&next, &op, "CONTEXT_SET");
+	if (!err)
+		err = session_lock_idle(s, "CONTEXT_SET");
 	if (err)
 		return err;
 	memset(&op.violation, 0, sizeof(op.violation));
 	op.nr_violations = 0;
-	load_pdptes(s, &next);
-	err = ctx_update(s, ctx, &next, pmsw_ctx_changed_parts(&ctx->cur, &next),
-			 &op);
+	err = ctx_set_locked(s, &next, &op);
+	mutex_unlock(&s->lock);
+	if (err && !op.nr_violations)
+		return err;
 	return finish_op(&op, uarg, err, "CONTEXT_SET");
+}
+
+/* Context @id's state into @out; @s->lock held. */
+static long ctx_get_locked(struct pmsw_session *s, u32 id,
+			   struct pmsw_context *out)
+{
+	struct pmsw_ctx *ctx = pmsw_session_ctx(s, id);
+	long err;
+
+	if (!ctx)
+		return pmsw_refuse(-ENOENT, "CONTEXT_GET", "no context with this id");
+	err = pmsw_ctx_refresh(s, ctx);
+	if (err)
+		return err;
+	memcpy(ctx->cur.gpr, ctx->regs, sizeof(ctx->regs));
+	*out = ctx->cur;
+	return 0;
 }
 
 long pmsw_context_get(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_context_op op;
-	struct pmsw_ctx *ctx;
+	struct pmsw_context out;
 	long err;
 
 	err = copy_op(&op, uarg, "CONTEXT_GET");
+	if (!err)
+		err = session_lock_idle(s, "CONTEXT_GET");
 	if (err)
 		return err;
-	ctx = pmsw_session_ctx(s, op.id);
-	if (!ctx)
-		return refuse(-ENOENT, "CONTEXT_GET", "no context with this id");
-	err = pmsw_ctx_refresh(s, ctx);
+	err = ctx_get_locked(s, op.id, &out);
+	mutex_unlock(&s->lock);
 	if (err)
 		return err;
-	memcpy(ctx->cur.gpr, ctx->regs, sizeof(ctx->regs));
-	if (copy_to_user(u64_to_user_ptr(op.context), &ctx->cur,
-			 sizeof(ctx->cur)))
-		return refuse(-EFAULT, "CONTEXT_GET", "context not writable");
+	if (copy_to_user(u64_to_user_ptr(op.context), &out, sizeof(out)))
+		return pmsw_refuse(-EFAULT, "CONTEXT_GET", "context not writable");
 	return 0;
 }
 
@@ -483,12 +644,16 @@ long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 	long err;
 
 	err = copy_op(&op, uarg, "CONTEXT_DESTROY");
+	if (!err)
+		err = session_lock_idle(s, "CONTEXT_DESTROY");
 	if (err)
 		return err;
 	ctx = pmsw_session_ctx(s, op.id);
+	if (ctx)
+		s->ctx[op.id] = NULL;
+	mutex_unlock(&s->lock);
 	if (!ctx)
-		return refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
-	s->ctx[op.id] = NULL;
+		return pmsw_refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
 	ctx_free(ctx);
 	return 0;
 }
@@ -507,14 +672,19 @@ static void counters_to_user(struct pmsw_stats *st,
 		memcpy(st->exits, exits, sizeof(st->exits));
 }
 
+/*
+ * No lock: a run in progress keeps counting. Each counter is one aligned
+ * 64-bit word, so a snapshot may fall between two of a run's updates but
+ * never holds a torn value.
+ */
 long pmsw_session_stats(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_stats st;
 
 	if (copy_from_user(&st, uarg, sizeof(st)))
-		return refuse(-EFAULT, "STATS", "argument not readable");
+		return pmsw_refuse(-EFAULT, "STATS", "argument not readable");
 	if (st.size != sizeof(st) || (st.flags & ~PMSW_STATS_GLOBAL))
-		return refuse(-EINVAL, "STATS", "bad size or flags");
+		return pmsw_refuse(-EINVAL, "STATS", "bad size or flags");
 	if (st.flags & PMSW_STATS_GLOBAL) {
 		struct pmsw_vmx_counters sum = { 0 };
 		unsigned int cpu, i;

@@ -2,6 +2,22 @@
 /*
  * A session: one open file of /dev/pmswitch, with its guest memory (and
  * the EPT that maps it), its contexts (one VMCS each) and its counters.
+ *
+ * Lifetime and locking (Documentation/design.rst, "Sessions"):
+ * - the session lives until the file's last reference is dropped; an
+ *   ioctl or a mapping holds a reference, so nothing runs against a
+ *   freed session;
+ * - @mem and @mem_bytes are set once, by SET_MEMORY, and freed only with
+ *   the session: @mem is published with release semantics after the EPT
+ *   is built, and mmap() and MEMORY_RW read it with acquire semantics and
+ *   no lock;
+ * - @lock serialises the commands that change the session (SET_MEMORY,
+ *   CONTEXT_*, VMXON/VMXOFF) and guards @running; it is never held across
+ *   a copy from or to userspace, and neither mmap() nor a page fault
+ *   takes it;
+ * - a run does not hold @lock: it marks the session @running instead,
+ *   and while it is set SET_MEMORY and CONTEXT_* refuse with EBUSY, so
+ *   the contexts, VMCSs, memory and EPT a run uses stay as they are.
  */
 #ifndef PMSW_SESSION_H
 #define PMSW_SESSION_H
@@ -36,7 +52,10 @@ struct pmsw_session {
 	bool holds_vmx;
 	/* The session's own VMX reference, held while contexts exist. */
 	bool ctx_vmx_ref;
+	/* A PMSW_IOC_RUN is in progress (pmsw_session_run_begin/end). */
+	bool running;
 
+	/* Guest memory: written once, before @mem is published. */
 	void *mem;
 	u64 mem_bytes;
 	u64 eptp;
@@ -71,6 +90,9 @@ long pmsw_context_set(struct pmsw_session *s, void __user *uarg);
 long pmsw_context_get(struct pmsw_session *s, void __user *uarg);
 long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg);
 long pmsw_session_stats(struct pmsw_session *s, void __user *uarg);
+
+int pmsw_session_run_begin(struct pmsw_session *s);
+void pmsw_session_run_end(struct pmsw_session *s);
 
 struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id);
 int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx);
