@@ -46,6 +46,7 @@
 
 #include "caps.h"
 #include "fpu.h"
+#include "refuse.h"
 #include "run.h"
 #include "run_int.h"
 #include "session.h"
@@ -562,7 +563,7 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 		goto out;
 	err = run_validate(s, run, &why);
 	if (err) {
-		pr_info_ratelimited("RUN: %s (errno %d)\n", why, EINVAL);
+		pmsw_refuse(err, "RUN", why);
 		goto out;
 	}
 	rs->run = run;
