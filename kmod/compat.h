@@ -22,6 +22,7 @@
 
 #ifndef __ASSEMBLY__
 #include <linux/mm.h>
+#include <linux/syscore_ops.h>
 #include <asm/cpufeature.h>
 
 /* FRED replaces the IDT entries used above (6.9 and later only). */
@@ -47,6 +48,60 @@ static inline void pmsw_vm_flags_set(struct vm_area_struct *vma,
 	vma->vm_flags |= flags;
 #endif
 }
+
+/*
+ * System-core suspend/resume callbacks. 6.1 registers a struct syscore_ops
+ * whose callbacks take no argument (register_syscore_ops()). "syscore:
+ * Pass context data to callbacks", which 6.12.117 took from mainline,
+ * registers a struct syscore pointing at const ops whose callbacks take a
+ * data pointer (register_syscore()), and the old calls are gone. The
+ * header defines no macro to test, so the kernel version decides: the
+ * 6.12 line has the new API from 6.12.117 on, the 6.1 line the old one.
+ *
+ * PMSW_SYSCORE(name, suspend, resume) defines @name for
+ * pmsw_register_syscore(&name), with @suspend as int (*)(void) and
+ * @resume as void (*)(void), on either API.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 117)
+
+#define PMSW_SYSCORE(name, suspend_fn, resume_fn)			\
+static int name##_suspend(void *data) { return suspend_fn(); }		\
+static void name##_resume(void *data) { resume_fn(); }			\
+static const struct syscore_ops name##_ops = {				\
+	.suspend = name##_suspend,					\
+	.resume = name##_resume,					\
+};									\
+static struct syscore name = { .ops = &name##_ops }
+
+static inline void pmsw_register_syscore(struct syscore *s)
+{
+	register_syscore(s);
+}
+
+static inline void pmsw_unregister_syscore(struct syscore *s)
+{
+	unregister_syscore(s);
+}
+
+#else
+
+#define PMSW_SYSCORE(name, suspend_fn, resume_fn)			\
+static struct syscore_ops name = {					\
+	.suspend = suspend_fn,						\
+	.resume = resume_fn,						\
+}
+
+static inline void pmsw_register_syscore(struct syscore_ops *ops)
+{
+	register_syscore_ops(ops);
+}
+
+static inline void pmsw_unregister_syscore(struct syscore_ops *ops)
+{
+	unregister_syscore_ops(ops);
+}
+
+#endif
 #endif /* __ASSEMBLY__ */
 
 #endif /* PMSW_COMPAT_H */

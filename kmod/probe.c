@@ -7,8 +7,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/cpu.h>
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/smp.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -23,6 +27,86 @@ struct cpu_probe {
 	u64 feature_control;
 	struct pmsw_vmx_caps caps;
 };
+
+/*
+ * Test hook: the CPU whose capability MSRs read as if that CPU were not
+ * like the others (IA32_VMX_VMCS_ENUM reports another highest field
+ * index), so that the selftests can check that VMXON refuses a machine
+ * whose CPUs differ. -1 (the default) changes nothing.
+ */
+static int fake_caps_differ_on_cpu = -1;
+module_param(fake_caps_differ_on_cpu, int, 0600);
+MODULE_PARM_DESC(fake_caps_differ_on_cpu,
+		 "test only: alter the VMX capabilities read on this CPU (-1: none)");
+
+/* IA32_VMX_VMCS_ENUM bits 9:1 are the highest field index (SDM A.9). */
+#define FAKE_VMCS_ENUM_FLIP	BIT_ULL(1)
+
+/*
+ * The capability MSRs in struct pmsw_vmx_caps, to name the one that
+ * differs between two CPUs. Four fields hold a TRUE control MSR instead
+ * when IA32_VMX_BASIC[55] is set (SDM A.1).
+ */
+static const struct caps_msr {
+	size_t offset;
+	const char *name;
+	u32 index;
+	const char *true_name;
+	u32 true_index;
+} caps_msrs[] = {
+#define MSR(f, n, i)	{ offsetof(struct pmsw_vmx_caps, f), n, i }
+#define CTL(f, n, i, tn, ti) \
+			{ offsetof(struct pmsw_vmx_caps, f), n, i, tn, ti }
+	MSR(basic, "IA32_VMX_BASIC", PMSW_MSR_VMX_BASIC),
+	CTL(pinbased_ctls, "IA32_VMX_PINBASED_CTLS", PMSW_MSR_VMX_PINBASED_CTLS,
+	    "IA32_VMX_TRUE_PINBASED_CTLS", PMSW_MSR_VMX_TRUE_PINBASED),
+	CTL(procbased_ctls, "IA32_VMX_PROCBASED_CTLS", PMSW_MSR_VMX_PROCBASED_CTLS,
+	    "IA32_VMX_TRUE_PROCBASED_CTLS", PMSW_MSR_VMX_TRUE_PROCBASED),
+	CTL(exit_ctls, "IA32_VMX_EXIT_CTLS", PMSW_MSR_VMX_EXIT_CTLS,
+	    "IA32_VMX_TRUE_EXIT_CTLS", PMSW_MSR_VMX_TRUE_EXIT),
+	CTL(entry_ctls, "IA32_VMX_ENTRY_CTLS", PMSW_MSR_VMX_ENTRY_CTLS,
+	    "IA32_VMX_TRUE_ENTRY_CTLS", PMSW_MSR_VMX_TRUE_ENTRY),
+	MSR(procbased_ctls2, "IA32_VMX_PROCBASED_CTLS2",
+	    PMSW_MSR_VMX_PROCBASED_CTLS2),
+	MSR(ept_vpid_cap, "IA32_VMX_EPT_VPID_CAP", PMSW_MSR_VMX_EPT_VPID_CAP),
+	MSR(vmfunc, "IA32_VMX_VMFUNC", PMSW_MSR_VMX_VMFUNC),
+	MSR(misc, "IA32_VMX_MISC", PMSW_MSR_VMX_MISC),
+	MSR(cr0_fixed0, "IA32_VMX_CR0_FIXED0", PMSW_MSR_VMX_CR0_FIXED0),
+	MSR(cr0_fixed1, "IA32_VMX_CR0_FIXED1", PMSW_MSR_VMX_CR0_FIXED1),
+	MSR(cr4_fixed0, "IA32_VMX_CR4_FIXED0", PMSW_MSR_VMX_CR4_FIXED0),
+	MSR(cr4_fixed1, "IA32_VMX_CR4_FIXED1", PMSW_MSR_VMX_CR4_FIXED1),
+	MSR(vmcs_enum, "IA32_VMX_VMCS_ENUM", PMSW_MSR_VMX_VMCS_ENUM),
+#undef MSR
+#undef CTL
+};
+
+static u64 caps_field(const struct pmsw_vmx_caps *c, size_t offset)
+{
+	return *(const u64 *)((const char *)c + offset);
+}
+
+/*
+ * NULL if @a and @b report the same capabilities, else the name of the
+ * first MSR that differs, its index in @msr.
+ */
+const char *pmsw_caps_differ(const struct pmsw_vmx_caps *a,
+			     const struct pmsw_vmx_caps *b, u32 *msr)
+{
+	bool true_ctls = a->basic & PMSW_BASIC_TRUE_CTLS;
+	const struct caps_msr *m;
+
+	for (m = caps_msrs; m < caps_msrs + ARRAY_SIZE(caps_msrs); m++) {
+		if (caps_field(a, m->offset) == caps_field(b, m->offset))
+			continue;
+		if (true_ctls && m->true_name) {
+			*msr = m->true_index;
+			return m->true_name;
+		}
+		*msr = m->index;
+		return m->name;
+	}
+	return NULL;
+}
 
 static u64 read_msr_or_zero(u32 msr)
 {
@@ -74,6 +158,10 @@ void pmsw_read_caps(struct pmsw_vmx_caps *c)
 		c->ept_vpid_cap = read_msr_or_zero(PMSW_MSR_VMX_EPT_VPID_CAP);
 	if (proc2_may & PMSW_PROC2_VMFUNC)
 		c->vmfunc = read_msr_or_zero(PMSW_MSR_VMX_VMFUNC);
+
+	/* Raw: callers outside VMXON may run preemptible. */
+	if (raw_smp_processor_id() == READ_ONCE(fake_caps_differ_on_cpu))
+		c->vmcs_enum ^= FAKE_VMCS_ENUM_FLIP;
 }
 
 static void probe_this_cpu(void *arg)
@@ -113,7 +201,7 @@ void pmsw_probe_all(struct pmsw_info *info, struct pmsw_cpu_info *cpus,
 	struct cpu_probe p;
 	bool have_caps = false;
 	unsigned int cpu;
-	u32 i;
+	u32 i, msr;
 
 	memset(&info->caps, 0, sizeof(info->caps));
 	info->features = 0;
@@ -131,8 +219,8 @@ void pmsw_probe_all(struct pmsw_info *info, struct pmsw_cpu_info *cpus,
 			if (!have_caps) {
 				info->caps = p.caps;
 				have_caps = true;
-			} else if (memcmp(&p.caps, &info->caps,
-					  sizeof(p.caps))) {
+			} else if (pmsw_caps_differ(&p.caps, &info->caps,
+						    &msr)) {
 				p.flags |= PMSW_CPU_CAPS_DIFFER;
 			}
 		}

@@ -10,6 +10,8 @@
 
 bool pmsw_this_cpu_has_vmx(void);
 void pmsw_read_caps(struct pmsw_vmx_caps *caps);
+const char *pmsw_caps_differ(const struct pmsw_vmx_caps *a,
+			     const struct pmsw_vmx_caps *b, u32 *msr);
 void pmsw_probe_all(struct pmsw_info *info, struct pmsw_cpu_info *cpus,
 		    u32 nr_cpus);
 

@@ -117,6 +117,23 @@ void pmsw_vmcs_clear_this_cpu(void)
 		vmcs_clear_here(vmcs);
 }
 
+/*
+ * Crash or emergency restart, NMI context: VMCLEAR what is active here so
+ * that a crash dump holds each VMCS's data (SDM 25.11.1). The interrupted
+ * code may be changing the list, so it is only read and the bookkeeping
+ * is left alone; an entry half added may still point at itself.
+ */
+void pmsw_vmcs_emergency_clear_this_cpu(void)
+{
+	struct pmsw_vmcs *vmcs;
+
+	list_for_each_entry(vmcs, this_cpu_ptr(&loaded_vmcss), loaded_node) {
+		pmsw_vmclear(vmcs->phys);
+		if (vmcs->loaded_node.next == &vmcs->loaded_node)
+			break;
+	}
+}
+
 void pmsw_vmcs_free(struct pmsw_vmcs *vmcs)
 {
 	if (!vmcs)

@@ -64,6 +64,7 @@ void pmsw_vmcs_free(struct pmsw_vmcs *vmcs);
 int pmsw_vmcs_load(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear_this_cpu(void);
+void pmsw_vmcs_emergency_clear_this_cpu(void);
 
 void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields);
 void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp);

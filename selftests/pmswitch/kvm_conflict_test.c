@@ -11,6 +11,11 @@
  * a VM exists, so the tests create a VM on both. Loading kvm.ko takes
  * tens of seconds of guest time under Bochs with two CPUs, well past the
  * harness's default 30 s: the tests allow 300.
+ *
+ * The kernel's emergency virtualization callback has one slot, and KVM
+ * WARNs if it is taken when KVM registers (the test bed fails a run on any
+ * WARNING): pmswitch holds it only while no KVM vendor module is loaded,
+ * and says who does in debugfs (pmswitch/emergency_callback).
  */
 #define _GNU_SOURCE
 #include <linux/kvm.h>
@@ -18,6 +23,8 @@
 
 #include "kselftest_harness.h"
 #include "pmsw_util.h"
+
+#define EMERGENCY_FILE	"/sys/kernel/debug/pmswitch/emergency_callback"
 
 static const char *const kvm_modules[] = {
 	"irqbypass.ko", "kvm.ko", "kvm-intel.ko",
@@ -37,6 +44,21 @@ static int load_module(const char *dir, const char *name)
 		err = errno;
 	close(fd);
 	return err;
+}
+
+/* Who holds the emergency slot for pmswitch: "pmswitch", "kvm", "none". */
+static const char *emergency_owner(void)
+{
+	static char owner[32];
+	FILE *f = fopen(EMERGENCY_FILE, "r");
+
+	if (!f)
+		return "unreadable";
+	if (!fgets(owner, sizeof(owner), f))
+		strcpy(owner, "empty");
+	fclose(f);
+	owner[strcspn(owner, "\n")] = '\0';
+	return owner;
 }
 
 /* Load the KVM modules; the errno of kvm-intel.ko's load. */
@@ -89,15 +111,33 @@ FIXTURE_TEARDOWN(kvm)
 
 TEST_F_TIMEOUT(kvm, kvm_cannot_take_vmx_from_pmswitch, 300)
 {
+	bool kvm_was_loaded = !access("/sys/module/kvm", F_OK);
 	unsigned int online;
-	int err, kvm, vm = -1;
+	int err, kvm, vm = -1, kmsg2;
+	bool ours;
 
 	NEED_VMX();
 	if (pmsw_count(&self->s, PMSW_CPU_CR4_VMXE))
 		SKIP(return, "another hypervisor already holds VMX");
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
+	ours = !strcmp("pmswitch", emergency_owner());
+	if (!kvm_was_loaded)
+		EXPECT_TRUE(ours);
 
+	kmsg2 = pmsw_kmsg_open();
 	err = load_kvm();
+	/* pmswitch's callback left the slot before kvm_intel's init ran... */
+	if (ours)
+		EXPECT_TRUE(pmsw_kmsg_has(self->kmsg,
+					  "kvm_intel loading: the emergency virtualization callback is left to KVM"));
+	/* ...and came back if that init failed. */
+	if (ours && err)
+		EXPECT_TRUE(pmsw_kmsg_has(kmsg2,
+					  "kvm_intel gone: the emergency virtualization callback is pmswitch's again"));
+	close(kmsg2);
+	/* 6.1: kvm_intel loaded and owns the slot; 6.12: it did not load. */
+	EXPECT_STREQ(err && ours ? "pmswitch" : "kvm", emergency_owner());
+
 	if (!err) {
 		/* 6.1: kvm_intel loaded and takes VMX only for a VM. */
 		kvm = open("/dev/kvm", O_RDWR);
@@ -147,6 +187,7 @@ TEST_F_TIMEOUT(kvm, vmxon_fails_ebusy_while_kvm_holds_vmx, 300)
 	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 0));
 	EXPECT_EQ(EBUSY, errno);
 	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg, "another hypervisor"));
+	EXPECT_STREQ("kvm", emergency_owner());
 
 	/* Nothing of pmswitch's is left in VMX operation. */
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
@@ -168,7 +209,10 @@ TEST_F_TIMEOUT(kvm, vmxon_works_again_once_kvm_is_unloaded, 300)
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
 	EXPECT_EQ(pmsw_count(&self->s, 0),
 		  pmsw_count(&self->s, PMSW_CPU_VMX_ON));
+	/* kvm.ko may stay, but without kvm_intel the slot is pmswitch's. */
+	EXPECT_STREQ("pmswitch", emergency_owner());
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
+	EXPECT_STREQ("none", emergency_owner());
 }
 
 TEST_HARNESS_MAIN

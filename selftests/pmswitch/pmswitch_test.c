@@ -9,19 +9,27 @@
  *   PMSW_EXPECT_VMX=0|1      info must report VMX absent/present
  *   PMSW_EXPECT_CPUS=N       number of online CPUs
  *   PMSW_EXPECT_FEATURES=a,b feature names info must report
+ *   PMSW_TEST_SUSPEND=1      run the suspend/resume test (it suspends the
+ *                            devices and CPUs for a moment); the emulated
+ *                            test bed (PMSW_EMU set) runs it anyway
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "pmsw_guest.h"
 #include "pmsw_util.h"
 #include "caps.h"
 
 #define SYSFS_FAIL_PARAM "/sys/module/pmswitch/parameters/fail_vmxon_on_cpu"
+#define SYSFS_FAKE_CAPS "/sys/module/pmswitch/parameters/fake_caps_differ_on_cpu"
+#define EMERGENCY_FILE	"/sys/kernel/debug/pmswitch/emergency_callback"
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
 
 FIXTURE(dev) {
 	int fd;
@@ -296,21 +304,40 @@ TEST_F(dev, vmxoff_without_a_reference_changes_nothing)
 	close(other);
 }
 
+/* Write @val to @path: 0, or -1 with the errno of the write. */
 static int write_file(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
+	int fd = open(path, O_WRONLY), err;
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	n = write(fd, val, strlen(val));
+	err = errno;
 	close(fd);
+	errno = err;
 	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* The first line of @path, without its newline, in @buf: 0 or -1. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f);
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
 }
 
 TEST_F(dev, vmx_follows_cpu_hotplug)
 {
-	const char *online = "/sys/devices/system/cpu/cpu1/online";
+	const char *online = CPU1_ONLINE;
 
 	NEED_VMX();
 	if (online_cpus() < 2 || access(online, W_OK))
@@ -356,6 +383,203 @@ TEST_F(dev, vmxon_refused_on_one_cpu_rolls_back_the_others)
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
 	EXPECT_TRUE(all_cpus_vmx(&self->s, true));
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
+}
+
+TEST_F(dev, vmxon_refused_when_a_cpu_reports_other_capabilities)
+{
+	char cpu[16], msg[128];
+	unsigned int last = online_cpus() - 1;
+
+	NEED_VMX();
+	if (online_cpus() < 2 || access(SYSFS_FAKE_CAPS, W_OK))
+		SKIP(return, "needs 2 CPUs and the fake_caps_differ_on_cpu hook");
+
+	snprintf(cpu, sizeof(cpu), "%u", last);
+	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, cpu));
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(PMSW_CPU_CAPS_DIFFER,
+		  self->s.cpus[last].flags & PMSW_CPU_CAPS_DIFFER);
+	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 0));
+	EXPECT_EQ(EXDEV, errno);
+	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "-1"));
+
+	/* Every CPU was rolled back, and the log names CPU and MSR. */
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(0, self->s.info.vmx_users);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, false));
+	EXPECT_EQ(0, pmsw_count(&self->s, PMSW_CPU_CAPS_DIFFER));
+	snprintf(msg, sizeof(msg),
+		 "VMXON refused on CPU%u: capability MSR IA32_VMX_VMCS_ENUM (0x48a) differs from CPU0's",
+		 last);
+	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg, msg));
+
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_TRUE(all_cpus_vmx(&self->s, true));
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
+}
+
+TEST_F(dev, cpu_with_other_capabilities_cannot_come_online)
+{
+	int err;
+
+	NEED_VMX();
+	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK) ||
+	    access(SYSFS_FAKE_CAPS, W_OK))
+		SKIP(return, "needs CPU1, CPU hotplug and the fake_caps_differ_on_cpu hook");
+
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
+	ASSERT_EQ(0, write_file(CPU1_ONLINE, "0"));
+	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "1"));
+	err = write_file(CPU1_ONLINE, "1") ? errno : 0;
+	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "-1"));
+	EXPECT_EQ(EXDEV, err);
+	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg,
+				  "CPU1 cannot come online while pmswitch holds VMX: capability MSR IA32_VMX_VMCS_ENUM"));
+
+	/* CPU1 stayed offline; the others still hold VMX. */
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(0, self->s.cpus[1].flags);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, true));
+
+	ASSERT_EQ(0, write_file(CPU1_ONLINE, "1"));
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_TRUE(self->s.cpus[1].flags & PMSW_CPU_VMX_ON);
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
+}
+
+TEST_F(dev, emergency_callback_is_pmswitchs_while_it_holds_vmx)
+{
+	char owner[32];
+
+	NEED_VMX();
+	if (!access("/sys/module/kvm", F_OK))
+		SKIP(return, "KVM is loaded: the emergency callback is KVM's (kvm_conflict_test)");
+	if (read_line(EMERGENCY_FILE, owner, sizeof(owner)))
+		SKIP(return, EMERGENCY_FILE " not readable (debugfs not mounted?)");
+	EXPECT_STREQ("none", owner);
+
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
+	ASSERT_EQ(0, read_line(EMERGENCY_FILE, owner, sizeof(owner)));
+	EXPECT_STREQ("pmswitch", owner);
+
+	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXOFF, 0));
+	ASSERT_EQ(0, read_line(EMERGENCY_FILE, owner, sizeof(owner)));
+	EXPECT_STREQ("none", owner);
+}
+
+#define PM_TEST		"/sys/power/pm_test"
+#define PM_STATE	"/sys/power/state"
+#define PM_MEM_SLEEP	"/sys/power/mem_sleep"
+#define PM_TEST_DELAY	"/sys/module/suspend/parameters/pm_test_delay"
+
+/*
+ * 32-bit guest code: VMCALL PMSW_HC_STOP with RBX = @code, in a loop so
+ * that each run, which resumes after the VMCALL, stops again.
+ */
+static void load_stop_program(uint8_t *mem, uint32_t code)
+{
+	uint8_t prog[] = {
+		0xb8, PMSW_HC_STOP, 0, 0, 0,		/* 1: mov eax, HC_STOP */
+		0xbb, 0, 0, 0, 0,			/* mov ebx, code */
+		0x0f, 0x01, 0xc1,			/* vmcall */
+		0xeb, 0xf1,				/* jmp 1b */
+	};
+
+	memcpy(prog + 6, &code, sizeof(code));
+	memcpy(mem + GPA_ORIGIN, prog, sizeof(prog));
+}
+
+/* Run context 0 to its stop; the entry type of its single entry. */
+static __u32 run_stop(struct __test_metadata *_metadata, int fd)
+{
+	struct pmsw_transition t[4];
+	struct pmsw_run r;
+
+	EXPECT_EQ(0, run(fd, 0, &r, t, 4));
+	if (r.stop_reason != PMSW_STOP_HYPERCALL)
+		TH_LOG("run stopped: %s", r.reason);
+	EXPECT_EQ(PMSW_STOP_HYPERCALL, r.stop_reason);
+	EXPECT_EQ(0x5a17, r.stop_code);
+	EXPECT_EQ(1, r.nr_transitions);
+	return t[0].type;
+}
+
+/*
+ * One suspend cycle that runs syscore_suspend() and syscore_resume()
+ * without sleeping (pm_test "core", CONFIG_PM_DEBUG): the last CPU leaves
+ * VMX operation in syscore_suspend() and enters it again on resume, the
+ * others follow hotplug. 0 or the errno of the write to /sys/power/state.
+ */
+static int suspend_core_cycle(void)
+{
+	char test[128], mem_sleep[64], delay[16];
+	int err;
+
+	if (read_line(PM_TEST, test, sizeof(test)) ||
+	    read_line(PM_MEM_SLEEP, mem_sleep, sizeof(mem_sleep)))
+		return ENOENT;
+	if (read_line(PM_TEST_DELAY, delay, sizeof(delay)))
+		delay[0] = '\0';
+	if (write_file(PM_MEM_SLEEP, "deep") || write_file(PM_TEST, "core"))
+		return errno;
+	if (delay[0])
+		write_file(PM_TEST_DELAY, "0");
+	err = write_file(PM_STATE, "mem") ? errno : 0;
+	write_file(PM_TEST, "none");
+	if (delay[0])
+		write_file(PM_TEST_DELAY, delay);
+	if (strstr(mem_sleep, "[s2idle]"))
+		write_file(PM_MEM_SLEEP, "s2idle");
+	return err;
+}
+
+TEST_F_TIMEOUT(dev, vmx_and_sessions_survive_a_suspend_cycle, 120)
+{
+	char mem_sleep[64] = "";
+	struct session sess;
+	struct pmsw_context c;
+	struct pmsw_context_op op;
+	cpu_set_t cpu0, all;
+
+	NEED_VMX();
+	if (!getenv("PMSW_EMU") && !getenv("PMSW_TEST_SUSPEND"))
+		SKIP(return, "suspends devices and CPUs for a moment: set PMSW_TEST_SUSPEND=1");
+	read_line(PM_MEM_SLEEP, mem_sleep, sizeof(mem_sleep));
+	if (access(PM_TEST, W_OK) || !strstr(mem_sleep, "deep"))
+		SKIP(return, "needs CONFIG_PM_DEBUG (pm_test) and S3 (mem_sleep: deep)");
+	if (!(self->s.info.features & PMSW_FEAT_EPT))
+		SKIP(return, "a session needs EPT");
+
+	/* syscore_suspend() runs on CPU0: the session's VMCS is active there. */
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
+	ASSERT_EQ(0, session_open(&sess));
+	load_stop_program(sess.mem, 0x5a17);
+	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
+	ASSERT_EQ(0, context_create(sess.fd, &c, &op));
+	EXPECT_EQ(PMSW_ENTRY_LAUNCH, run_stop(_metadata, sess.fd));
+	EXPECT_EQ(PMSW_ENTRY_RESUME, run_stop(_metadata, sess.fd));
+
+	ASSERT_EQ(0, suspend_core_cycle());
+
+	/* Every CPU is back in VMX operation, still for the one session. */
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(1, self->s.info.vmx_users);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, true));
+	EXPECT_FALSE(pmsw_kmsg_has(self->kmsg, "cannot re-enter VMX operation"));
+
+	/* The VMCS was VMCLEARed before VMXOFF: launched again, and it runs. */
+	EXPECT_EQ(PMSW_ENTRY_LAUNCH, run_stop(_metadata, sess.fd));
+	EXPECT_EQ(PMSW_ENTRY_RESUME, run_stop(_metadata, sess.fd));
+	session_close(&sess);
+	sched_setaffinity(0, sizeof(all), &all);
+
+	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
+	EXPECT_EQ(0, self->s.info.vmx_users);
+	EXPECT_TRUE(all_cpus_vmx(&self->s, false));
 }
 
 TEST_F(dev, vmxon_without_vmx_fails_enodev)
