@@ -120,6 +120,8 @@ static const char *vmxon_error(int err)
 		return "VT-x is disabled by firmware or unusable (see dmesg)";
 	case ESHUTDOWN:
 		return "the system is shutting down";
+	case EXDEV:
+		return "CPUs report different VMX capabilities (dmesg names the CPU and MSR)";
 	default:
 		return strerror(err);
 	}
