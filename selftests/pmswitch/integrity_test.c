@@ -40,19 +40,6 @@
 /* Exit qualification of a #DB: DR6-like, BS is bit 14 (SDM 28.2.1). */
 #define DB_QUAL_BS	(1u << 14)
 
-static bool can_switch(struct pmsw_snapshot *snap)
-{
-	int fd = open(PMSW_DEV, O_RDWR);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = !pmsw_get_info(fd, snap) && pmsw_vmx_usable(snap) &&
-	     (snap->info.features & PMSW_FEAT_EPT);
-	close(fd);
-	return ok;
-}
-
 FIXTURE(integrity) {
 	struct session s;
 	struct pmsw_snapshot snap;
@@ -66,7 +53,7 @@ FIXTURE_SETUP(integrity)
 {
 	self->s.fd = -1;
 	self->s.mem = MAP_FAILED;
-	self->ready = can_switch(&self->snap);
+	self->ready = pmsw_can_switch(&self->snap);
 	if (!self->ready)
 		return;
 	ASSERT_EQ(0, session_open(&self->s));

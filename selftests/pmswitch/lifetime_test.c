@@ -164,21 +164,6 @@ static bool wait_running(int fd)
 	return false;
 }
 
-/* Open a session if this machine can switch. */
-static bool can_switch(void)
-{
-	struct pmsw_snapshot snap;
-	int fd = open(PMSW_DEV, O_RDWR);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = !pmsw_get_info(fd, &snap) && pmsw_vmx_usable(&snap) &&
-	     (snap.info.features & PMSW_FEAT_EPT);
-	close(fd);
-	return ok;
-}
-
 FIXTURE(busy) {
 	struct session s;
 	struct runner rn;
@@ -193,7 +178,7 @@ FIXTURE_SETUP(busy)
 	self->s.fd = -1;
 	self->s.mem = MAP_FAILED;
 	self->rn.fd = -1;
-	self->ready = can_switch();
+	self->ready = pmsw_can_switch(NULL);
 	if (!self->ready)
 		return;
 	ASSERT_EQ(0, session_open(&self->s));

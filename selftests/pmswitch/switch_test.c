@@ -15,20 +15,6 @@
 
 #define MAX_T	1200
 
-/* Open a session if this machine can switch; false (skip) if not. */
-static bool can_switch(struct pmsw_snapshot *snap)
-{
-	int fd = open(PMSW_DEV, O_RDWR);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = !pmsw_get_info(fd, snap) && pmsw_vmx_usable(snap) &&
-	     (snap->info.features & PMSW_FEAT_EPT);
-	close(fd);
-	return ok;
-}
-
 #define SWITCH_FIXTURE(name)						\
 	FIXTURE(name) {							\
 		struct session s;					\
@@ -42,7 +28,7 @@ static bool can_switch(struct pmsw_snapshot *snap)
 	{								\
 		self->s.fd = -1;					\
 		self->s.mem = MAP_FAILED;				\
-		self->ready = can_switch(&self->snap);			\
+		self->ready = pmsw_can_switch(&self->snap);	\
 		if (self->ready)					\
 			ASSERT_EQ(0, session_open(&self->s));		\
 	}								\
@@ -462,7 +448,7 @@ FIXTURE_SETUP(bad)
 	self->s.fd = -1;
 	self->s.mem = MAP_FAILED;
 	self->ready = false;
-	if (!can_switch(&self->snap))
+	if (!pmsw_can_switch(&self->snap))
 		return;
 	ASSERT_EQ(0, session_open(&self->s));
 	memcpy(self->s.mem + GPA_ORIGIN, variant->code,

@@ -134,6 +134,26 @@ static inline void build_tables(uint8_t *mem)
 	pd64[1] = 0x200083;
 }
 
+/*
+ * Can this machine switch (the device, VMX on every CPU, EPT)? Fills
+ * @snap when not NULL. False means the caller skips.
+ */
+static inline bool pmsw_can_switch(struct pmsw_snapshot *snap)
+{
+	struct pmsw_snapshot local;
+	int fd = open(PMSW_DEV, O_RDWR);
+	bool ok;
+
+	if (!snap)
+		snap = &local;
+	if (fd < 0)
+		return false;
+	ok = !pmsw_get_info(fd, snap) && pmsw_vmx_usable(snap) &&
+	     (snap->info.features & PMSW_FEAT_EPT);
+	close(fd);
+	return ok;
+}
+
 static inline int session_open(struct session *s)
 {
 	struct pmsw_memory m = { .size = sizeof(m), .bytes = GUEST_MEM };
