@@ -129,12 +129,6 @@ const char *pmsw_vmx_basic_unusable(__u64 basic)
 	return NULL;
 }
 
-static int refuse(int err, const char *reason, const char **why)
-{
-	*why = reason;
-	return err;
-}
-
 /*
  * The preconditions of VMXON (SDM 24.7, 24.8 and the VMXON reference in
  * 31.3), one at a time, so that a refusal names the one that failed:
@@ -148,26 +142,26 @@ int pmsw_vmxon_check(const struct pmsw_vmxon_env *env, const char **why)
 
 	*why = NULL;
 	if (!env->vmx)
-		return refuse(-ENODEV, "no VMX on this CPU (CPUID.1:ECX.VMX = 0)", why);
+		return pmsw_why(-ENODEV, "no VMX on this CPU (CPUID.1:ECX.VMX = 0)", why);
 	/*
 	 * CR4.VMXE set by someone else means another hypervisor (kvm_intel)
 	 * is in VMX operation here: VMXON would VMfail, and sharing the CPU
 	 * would corrupt its state. KVM makes the same check against us.
 	 */
 	if (env->cr4_vmxe)
-		return refuse(-EBUSY, "CR4.VMXE already set: another hypervisor (e.g. kvm_intel) holds VMX", why);
+		return pmsw_why(-EBUSY, "CR4.VMXE already set: another hypervisor (e.g. kvm_intel) holds VMX", why);
 	if (!env->fc_readable || !(env->feature_control & PMSW_FC_LOCKED))
-		return refuse(-EOPNOTSUPP, "IA32_FEATURE_CONTROL is not locked, VMXON would #GP (SDM 24.7)", why);
+		return pmsw_why(-EOPNOTSUPP, "IA32_FEATURE_CONTROL is not locked, VMXON would #GP (SDM 24.7)", why);
 	if (!(env->feature_control & PMSW_FC_VMX_OUTSIDE_SMX))
-		return refuse(-EOPNOTSUPP, "VT-x disabled by firmware (IA32_FEATURE_CONTROL locked, VMX outside SMX off)", why);
+		return pmsw_why(-EOPNOTSUPP, "VT-x disabled by firmware (IA32_FEATURE_CONTROL locked, VMX outside SMX off)", why);
 	basic_why = pmsw_vmx_basic_unusable(c->basic);
 	if (basic_why)
-		return refuse(-EOPNOTSUPP, basic_why, why);
+		return pmsw_why(-EOPNOTSUPP, basic_why, why);
 	if (!pmsw_cr_fixed_ok(env->cr0, c->cr0_fixed0, c->cr0_fixed1))
-		return refuse(-EOPNOTSUPP, "CR0 violates IA32_VMX_CR0_FIXED0/1 (SDM 24.8)", why);
+		return pmsw_why(-EOPNOTSUPP, "CR0 violates IA32_VMX_CR0_FIXED0/1 (SDM 24.8)", why);
 	if (!pmsw_cr_fixed_ok(env->cr4 | PMSW_CR4_VMXE, c->cr4_fixed0,
 			      c->cr4_fixed1))
-		return refuse(-EOPNOTSUPP, "CR4 violates IA32_VMX_CR4_FIXED0/1 (SDM 24.8)", why);
+		return pmsw_why(-EOPNOTSUPP, "CR4 violates IA32_VMX_CR4_FIXED0/1 (SDM 24.8)", why);
 	return 0;
 }
 

@@ -25,6 +25,17 @@
 #define PMSW_BIT(n)		(1ULL << (n))
 #define PMSW_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * A refusal's reason, for code that cannot log (pure code, IPIs): store
+ * @reason in *@why and return @err. The caller that can log passes it
+ * on to pmsw_refuse() (refuse.h), the one place refusals are logged.
+ */
+static inline int pmsw_why(int err, const char *reason, const char **why)
+{
+	*why = reason;
+	return err;
+}
+
 /* Low and high halves of a VMX control capability MSR (SDM A.3). */
 static inline __u32 pmsw_allowed0(__u64 msr)
 {

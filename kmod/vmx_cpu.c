@@ -79,12 +79,6 @@ module_param(fail_vmxon_on_cpu, int, 0600);
 MODULE_PARM_DESC(fail_vmxon_on_cpu,
 		 "test only: refuse VMXON on this CPU with -EBUSY (-1: none)");
 
-static int refuse(struct vmx_cpu *v, int err, const char *why)
-{
-	v->why = why;
-	return err;
-}
-
 /*
  * A session derives its VMCS controls from one CPU's capabilities and may
  * run on any CPU: refuse a CPU that reports other capabilities than the
@@ -101,7 +95,7 @@ static int caps_match(struct vmx_cpu *v, const struct pmsw_vmx_caps *caps)
 	snprintf(v->why_buf, sizeof(v->why_buf),
 		 "capability MSR %s (0x%x) differs from CPU%u's",
 		 name, msr, ref_cpu);
-	return refuse(v, -EXDEV, v->why_buf);
+	return pmsw_why(-EXDEV, v->why_buf, &v->why);
 }
 
 /*
@@ -127,14 +121,14 @@ static int vmx_cpu_check(struct vmx_cpu *v, struct pmsw_vmx_caps *caps)
 
 	ret = pmsw_vmxon_check(&env, &why);
 	if (ret)
-		return refuse(v, ret, why);
+		return pmsw_why(ret, why, &v->why);
 	ret = caps_match(v, caps);
 	if (ret)
 		return ret;
 	if (smp_processor_id() == READ_ONCE(fail_vmxon_on_cpu))
-		return refuse(v, -EBUSY, "VMX in use (injected by fail_vmxon_on_cpu)");
+		return pmsw_why(-EBUSY, "VMX in use (injected by fail_vmxon_on_cpu)", &v->why);
 	if (!v->vmxon_region)
-		return refuse(v, -ENOMEM, "no VMXON region for this CPU");
+		return pmsw_why(-ENOMEM, "no VMXON region for this CPU", &v->why);
 	return 0;
 }
 
@@ -164,9 +158,10 @@ static int vmx_cpu_enable(struct vmx_cpu *v)
 	if (ret != PMSW_VMX_OK) {
 		intel_pt_handle_vmx(0);
 		cr4_clear_bits(X86_CR4_VMXE);
-		return refuse(v, -EIO, ret == PMSW_VMX_FAULT ?
-			      "VMXON faulted (#GP or #UD)" :
-			      "VMXON failed (VMfailInvalid: VMXON region rejected)");
+		return pmsw_why(-EIO, ret == PMSW_VMX_FAULT ?
+				"VMXON faulted (#GP or #UD)" :
+				"VMXON failed (VMfailInvalid: VMXON region rejected)",
+				&v->why);
 	}
 	v->on = true;
 	return 0;
