@@ -55,8 +55,8 @@
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
 #define DR7_BREAKPOINT_ENABLES		0xffUL
 
-/* The session whose guests last ran on each CPU (IBPB between sessions). */
-static DEFINE_PER_CPU(struct pmsw_session *, last_session);
+/* The session (serial) whose guests last ran on each CPU, for IBPB. */
+static DEFINE_PER_CPU(u64, last_session);
 
 /* The context MSRs, in struct pmsw_context order from @star. */
 static const u32 ctx_msr_index[NR_CTX_MSRS] = {
@@ -372,9 +372,9 @@ static void block_begin(struct run_state *rs)
 	rs->fpu_mask = pmsw_fpu_mask();
 
 	/* Guests of another session must not steer this one's branches. */
-	if (this_cpu_read(last_session) != s) {
+	if (this_cpu_read(last_session) != s->serial) {
 		indirect_branch_prediction_barrier();
-		this_cpu_write(last_session, s);
+		this_cpu_write(last_session, s->serial);
 	}
 	/* Translations of a freed EPT may linger with the same EPTP. */
 	if (!cpumask_test_cpu(cpu, s->ept_fresh)) {

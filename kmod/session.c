@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -62,6 +63,8 @@ struct ept_page {
  */
 #define GFP_GUEST	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
+static atomic64_t session_serial = ATOMIC64_INIT(0);
+
 struct pmsw_session *pmsw_session_create(void)
 {
 	struct pmsw_session *s;
@@ -73,6 +76,8 @@ struct pmsw_session *pmsw_session_create(void)
 		kfree(s);
 		return NULL;
 	}
+	/* Never reused, unlike the address (IBPB between sessions). */
+	s->serial = atomic64_inc_return(&session_serial);
 	mutex_init(&s->lock);
 	INIT_LIST_HEAD(&s->ept_pages);
 	return s;

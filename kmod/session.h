@@ -48,6 +48,8 @@ struct pmsw_ctx {
 
 struct pmsw_session {
 	struct mutex lock;
+	/* Unique for the module's lifetime. */
+	u64 serial;
 	/* PMSW_IOC_VMXON was called on this file. */
 	bool holds_vmx;
 	/* The session's own VMX reference, held while contexts exist. */
