@@ -42,7 +42,7 @@ GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
 INTEGRITY_GUESTS := tools/guest/integrity.S
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
-	     lifetime_test
+	     lifetime_test cpu_checks_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch

@@ -216,7 +216,8 @@ static bool ctx_size(struct state *s)
 
 static bool ctx_flags(struct state *s)
 {
-	return s->ctx->flags && report(s, s->ctx->flags);
+	return (s->ctx->flags & ~PMSW_CONTEXT_F_CPU_CHECKS) &&
+	       report(s, s->ctx->flags);
 }
 
 static bool ctx_reserved(struct state *s)
@@ -499,6 +500,23 @@ static bool cs_dpl_nonconf(struct state *s)
 	       report_ar(s);
 }
 
+/*
+ * Non-conforming code runs at CPL = DPL, and loading CS puts the CPL in
+ * its RPL (SDM Vol. 3A 5.8.1.1): RPL != DPL is a state no instruction
+ * produces. The VM-entry checks do not name it, but CPUs may refuse it
+ * (Bochs does), so pmswitch refuses it for every CPU alike.
+ */
+static bool cs_rpl_dpl(struct state *s)
+{
+	unsigned int type = cur_type(s);
+
+	/* Real mode (CR0.PE=0) has no CPL in selectors. */
+	return pm_checked(s) && (s->cr0 & CR0_PE) &&
+	       (type == 9 || type == 11) &&
+	       (cur(s)->selector & 3) != cur_dpl(s) &&
+	       report(s, cur(s)->selector);
+}
+
 static bool cs_dpl_conf(struct state *s)
 {
 	unsigned int type = cur_type(s);
@@ -691,8 +709,12 @@ static bool vm_real(struct state *s)
 static bool intr_rsvd(struct state *s)
 {
 	__u32 intr = s->ctx->interruptibility;
+	__u64 rsvd = INTR_RESERVED;
 
-	return (intr & INTR_RESERVED) && report(s, intr);
+	/* Enclave interruption exists only with SGX (SDM 25.4.2). */
+	if (!s->env->sgx)
+		rsvd |= INTR_ENCLAVE;
+	return (intr & rsvd) && report(s, intr);
 }
 
 static bool intr_sti_ss(struct state *s)
@@ -921,7 +943,7 @@ static const struct rule rules[] = {
 	RULE(CTX_SIZE, S_CTX, 0, P_HEADER, ctx_size, 0,
 	     "context size must be sizeof(struct pmsw_context)"),
 	RULE(CTX_FLAGS, S_CTX, 0, P_HEADER, ctx_flags, 0,
-	     "context flags must be 0: no flags are defined"),
+	     "context flags may only be PMSW_CONTEXT_F_CPU_CHECKS"),
 	RULE(CTX_RESERVED, S_CTX, 0, P_HEADER, ctx_reserved, 0,
 	     "context reserved[] must be 0"),
 	RULE(SEG_RESERVED, S_CTX, 0, PMSW_CP_SEGS, seg_reserved, 0,
@@ -1097,7 +1119,7 @@ static const struct rule rules[] = {
 	     "RFLAGS.VM must be 0 when CR0.PE=0"),
 
 	RULE(INTR_RESERVED, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR),
-	     intr_rsvd, 0, "interruptibility bits 31:5 must be 0"),
+	     intr_rsvd, 0, "interruptibility bits 31:5 must be 0, and bit 4 without SGX"),
 	RULE(INTR_STI_MOVSS, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR),
 	     intr_sti_ss, 0, "blocking by STI and by MOV-SS cannot both be 1"),
 	RULE(INTR_STI_IF, S_NR, F(INTERRUPTIBILITY_INFO), CP(INTR) | P_FL,
@@ -1139,6 +1161,9 @@ static const struct rule rules[] = {
 	MSR_CANONICAL(KERNEL_GS_BASE, "IA32_KERNEL_GS_BASE", 2),
 	RULE(SFMASK_HIGH, S_HOST, 0, CP(SYSCALL), sfmask_high, 0,
 	     "IA32_FMASK bits 63:32 are reserved and must be 0: the monitor's WRMSR would #GP"),
+	RULE(CS_RPL_DPL, S_HOST, F(CS_SELECTOR), P_CS | CP(CR0) | P_FL,
+	     cs_rpl_dpl, PMSW_SEG_CS,
+	     "CS.RPL must equal CS.DPL for non-conforming code in protected mode: no instruction makes it differ"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */
@@ -1173,6 +1198,10 @@ unsigned int pmsw_check_context(const struct pmsw_context *ctx,
 		const struct rule *r = &rules[i];
 
 		if (!(r->parts & parts))
+			continue;
+		/* The CPU judges: only the rules that protect the host run. */
+		if ((ctx->flags & PMSW_CONTEXT_F_CPU_CHECKS) &&
+		    pmsw_rule_mirrors_sdm(r->id))
 			continue;
 		s.arg = r->arg;
 		s.val = 0;

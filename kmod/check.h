@@ -245,6 +245,8 @@ enum pmsw_rule {
 	PMSW_RULE_CSTAR_CANONICAL	= 741,
 	PMSW_RULE_KERNEL_GS_BASE	= 742,
 	PMSW_RULE_SFMASK_HIGH		= 743,
+	/* 750-759: architecturally impossible state some CPUs refuse. */
+	PMSW_RULE_CS_RPL_DPL		= 750,
 };
 
 /*
@@ -261,6 +263,8 @@ struct pmsw_check_env {
 	__u32 exit;
 	__u32 entry;
 	unsigned int phys_bits;
+	/* The processor supports SGX (CPUID.(EAX=7,ECX=0):EBX[2]). */
+	bool sgx;
 };
 
 /*
@@ -270,6 +274,15 @@ struct pmsw_check_env {
  */
 int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
 		    struct pmsw_check_env *env);
+
+/*
+ * Rules 100-699 copy the SDM's VM-entry checks; 1-99 (the ABI) and
+ * 700-799 (host protection) are pmswitch's own and always apply.
+ */
+static inline bool pmsw_rule_mirrors_sdm(__u32 rule)
+{
+	return rule >= 100 && rule < 700;
+}
 
 /*
  * Check @ctx under @env, running the rules that read any part in @parts

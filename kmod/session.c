@@ -18,7 +18,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/capability.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -374,6 +376,27 @@ static void ctx_env(struct pmsw_session *s, const struct pmsw_context *c,
 }
 
 /*
+ * Test hook of issue "verification at scale": contexts may ask the CPU to
+ * judge them instead of the software checks (PMSW_CONTEXT_F_CPU_CHECKS).
+ */
+static bool allow_cpu_checks;
+module_param(allow_cpu_checks, bool, 0600);
+MODULE_PARM_DESC(allow_cpu_checks,
+		 "let contexts with PMSW_CONTEXT_F_CPU_CHECKS skip the software VM-entry checks (default: refused)");
+
+/* Only an administrator, and only where the module allows it. */
+static int cpu_checks_allowed(const struct pmsw_context *next, const char *cmd)
+{
+	if (!(next->flags & PMSW_CONTEXT_F_CPU_CHECKS))
+		return 0;
+	if (!READ_ONCE(allow_cpu_checks))
+		return pmsw_refuse(-EPERM, cmd, "PMSW_CONTEXT_F_CPU_CHECKS needs the module parameter allow_cpu_checks=1");
+	if (!capable(CAP_SYS_ADMIN))
+		return pmsw_refuse(-EPERM, cmd, "PMSW_CONTEXT_F_CPU_CHECKS needs CAP_SYS_ADMIN");
+	return 0;
+}
+
+/*
  * Check @next against the rules that read the parts that changed from
  * @ctx->cur; on success mark the VMCS fields whose values change.
  */
@@ -459,6 +482,7 @@ static int session_setup_controls(struct pmsw_session *s)
 			      &s->base_env);
 	if (err)
 		return pmsw_refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
+	s->base_env.sgx = boot_cpu_has(X86_FEATURE_SGX);
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
 
@@ -498,6 +522,9 @@ static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
 
 	if (!s->mem)
 		return pmsw_refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
+	err = cpu_checks_allowed(next, "CONTEXT_CREATE");
+	if (err)
+		return err;
 	for (id = 0; id < PMSW_MAX_CONTEXTS && s->ctx[id]; id++)
 		;
 	if (id == PMSW_MAX_CONTEXTS)
@@ -578,7 +605,13 @@ static long ctx_set_locked(struct pmsw_session *s, struct pmsw_context *next,
 	err = pmsw_ctx_refresh(s, ctx);
 	if (err)
 		return err;
+	err = cpu_checks_allowed(next, "CONTEXT_SET");
+	if (err)
+		return err;
 	load_pdptes(s, next);
+	/* Who judges changed: the software checks judge everything again. */
+	if ((ctx->cur.flags ^ next->flags) & PMSW_CONTEXT_F_CPU_CHECKS)
+		return ctx_update(s, ctx, next, PMSW_CP_ALL, op);
 	return ctx_update(s, ctx, next, pmsw_ctx_changed_parts(&ctx->cur, next),
 			  op);
 }

@@ -320,6 +320,35 @@ TEST(paging_modes_are_valid_without_unrestricted_guest)
 	expect_valid(_metadata, LONG64, false);
 }
 
+/* ---- PMSW_CONTEXT_F_CPU_CHECKS: the CPU judges ------------------------ */
+
+TEST(cpu_checks_flag_skips_the_sdm_rules)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(LONG64);
+	struct pmsw_check_env e = valid_env(LONG64, &haswell);
+
+	c.seg[PMSW_SEG_CS].ar |= PMSW_AR_DB;	/* L=1 with D=1: rule 266 */
+	c.rflags &= ~2ULL;			/* bit 1 clear: rule 403 */
+	EXPECT_EQ(2, check_all(_metadata, &c, &e, out));
+	c.flags = PMSW_CONTEXT_F_CPU_CHECKS;
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+TEST(cpu_checks_flag_keeps_the_host_and_abi_rules)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(LONG64);
+	struct pmsw_check_env e = valid_env(LONG64, &haswell);
+
+	c.flags = PMSW_CONTEXT_F_CPU_CHECKS;
+	c.cr4 |= 1ULL << 22;			/* PKE: rule 710 */
+	c.reserved[0] = 1;			/* rule 3 */
+	ASSERT_EQ(2, check_all(_metadata, &c, &e, out));
+	EXPECT_EQ(PMSW_RULE_CTX_RESERVED, out[0].rule);
+	EXPECT_EQ(710, out[1].rule);
+}
+
 /* ---- guest CR0/CR4 -------------------------------------------------- */
 
 TEST(guest_cr0_forces_ne_and_leaves_pe_pg_to_an_unrestricted_guest)
@@ -469,9 +498,9 @@ BREAK(size_other_than_sizeof_is_refused, FLAT, CTX_SIZE, S_CTX, 0,
 	c->size -= 8;
 }
 
-BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 1)
+BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 2)
 {
-	c->flags = 1;
+	c->flags = 2;
 }
 
 /* The last word: ABI version 3 left two. */
@@ -981,7 +1010,20 @@ BREAK(smi_blocking_outside_smm_is_refused, FLAT, INTR_SMI, S_NR,
 BREAK(enclave_interruption_with_mov_ss_blocking_is_refused, FLAT,
 	INTR_ENCLAVE_MOVSS, S_NR, G(INTERRUPTIBILITY_INFO), 0x12)
 {
+	e->sgx = true;
 	c->interruptibility = 0x12;
+}
+
+BREAK(enclave_interruption_without_sgx_is_reserved, FLAT,
+	INTR_RESERVED, S_NR, G(INTERRUPTIBILITY_INFO), 0x10)
+{
+	c->interruptibility = 0x10;
+}
+
+BREAK_HOST(non_conforming_cs_with_rpl_other_than_dpl_is_refused, FLAT,
+	   CS_RPL_DPL, G(CS_SELECTOR), 0x0b)
+{
+	c->seg[PMSW_SEG_CS].selector = 0x0b;	/* RPL 3, DPL 0 */
 }
 
 BREAK(single_step_under_sti_blocking_is_refused, FLAT, TF_WITHOUT_BS, S_NR,

@@ -656,6 +656,14 @@ static const char *check_caps(struct pmsw_vmx_caps *caps)
 }
 
 /* MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); 36 if the leaf is missing. */
+/* CPUID.(EAX=7,ECX=0):EBX[2]: the enclave-interruption bit exists. */
+static bool cpu_has_sgx(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1U << 2));
+}
+
 static unsigned int phys_bits(void)
 {
 	unsigned int a, b, c, d;
@@ -727,6 +735,7 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 		return fail(EXIT_FAIL, "this CPU lacks a VMX control pmswitch requires");
 	if (ctx.efer & EFER_LMA)
 		env.entry |= PMSW_ENTRY_IA32E_MODE;
+	env.sgx = cpu_has_sgx();
 	n = pmsw_check_context(&ctx, &env, PMSW_CP_ALL, v, 64);
 	if (json) {
 		printf("{\"file\": ");

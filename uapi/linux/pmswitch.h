@@ -285,10 +285,21 @@ struct pmsw_dtable {
 /* Guest activity state (SDM 25.4.2); pmswitch enters active only. */
 #define PMSW_ACTIVITY_ACTIVE	0
 
+/*
+ * struct pmsw_context.flags: let the CPU judge the context. The software
+ * copy of the SDM's VM-entry checks (rules 100-699) is skipped; the CPU
+ * decides at VM entry and the run reports its verdict (VMfail with the
+ * VM-instruction error, or exit reason 33/34 with its qualification).
+ * Rules that protect the host (1-99, 700-799) still apply. Refused with
+ * EPERM unless the module parameter allow_cpu_checks is set and the
+ * caller has CAP_SYS_ADMIN.
+ */
+#define PMSW_CONTEXT_F_CPU_CHECKS	(1U << 0)
+
 /**
  * struct pmsw_context - a protected-mode environment.
  * @size:		sizeof(struct pmsw_context).
- * @flags:		0.
+ * @flags:		PMSW_CONTEXT_F_* or 0.
  * @gpr:		general registers, PMSW_RAX..PMSW_R15; gpr[4] (RSP)
  *			is ignored, RSP is @rsp.
  * @rip, @rsp, @rflags:	instruction pointer, stack, flags.
