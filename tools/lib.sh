@@ -7,9 +7,11 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$TOP/tools/testbed/lib.sh"
 
 # install_deps: everything the build and the test bed need on Debian 12.
+# Never a kernel image: the 6.12 headers (whose package depends on the 6.12
+# image) are unpacked under build/ by tools/testbed/fetch-headers instead.
 install_deps() {
 	need_pkgs build-essential make gcc libc6-dev bc python3 \
-		linux-headers-amd64 linux-headers-6.12-amd64 linux-source \
+		linux-headers-amd64 linux-source \
 		busybox-static cpio xz-utils clang libclang-rt-14-dev libkmod-dev pkg-config \
 		bochs bochs-term bochsbios vgabios xorriso isolinux syslinux-common \
 		qemu-system-x86 zstd binutils

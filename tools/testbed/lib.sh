@@ -30,3 +30,35 @@ need_pkgs() {
               DEBIAN_FRONTEND=noninteractive "${apt[@]}" "${missing[@]}"; }
     } 8>/var/lock/pmswitch-apt.lock >&2
 }
+
+# apt_field PKG FIELD: FIELD of the candidate version of PKG in apt's
+# package lists (not of an installed copy).  The lists are fetched first if
+# the machine has none or they do not know PKG.
+apt_field() {
+    local out
+    out=$(apt-cache show --no-all-versions "$1" 2>/dev/null) || out=""
+    if [[ -z $out ]]; then
+        apt-get -o DPkg::Lock::Timeout=600 update -q >&2 || return 1
+        out=$(apt-cache show --no-all-versions "$1") || return 1
+    fi
+    sed -n "s/^$2: //p" <<<"$out" | head -n1
+}
+
+# pkg_version PKG: the installed version of PKG, or else its candidate.
+# The kernel image and unpacked headers must be of the version of the
+# headers the module is built against.
+pkg_version() {
+    dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null |
+        sed -n 's/^installed //p' | grep . || apt_field "$1" Version
+}
+
+# fetch_debs DIR PKG=VERSION...: download the packages into DIR with
+# `apt-get download` (never installed), fetching the lists on a miss.
+fetch_debs() {
+    local dir=$1
+    shift
+    # apt drops privileges to _apt for downloads: let it write there.
+    chmod 0777 "$dir"
+    (cd "$dir" && { apt-get download -q "$@" ||
+                    { apt-get update -q && apt-get download -q "$@"; }; }) >&2
+}
