@@ -28,6 +28,8 @@
 #define MOD_REFCNT	"/sys/module/pmswitch/refcnt"
 /* Under Bochs a signal or a join can take a while: bound every wait. */
 #define JOIN_SECONDS	30
+/* Round trips of a ping-pong that never stops by itself. */
+#define ENDLESS		0x7fffffff
 
 static void on_signal(int sig)
 {
@@ -67,8 +69,8 @@ static int session_stats(int fd, struct pmsw_stats *st)
 	return ioctl(fd, PMSW_IOC_STATS, st);
 }
 
-/* The session's guest has been launched at least @n times. */
-static bool wait_launches(int fd, unsigned int n)
+/* The session has made at least @launches launches and @vmcalls VMCALLs. */
+static bool wait_progress(int fd, uint64_t launches, uint64_t vmcalls)
 {
 	struct pmsw_stats st;
 	int i;
@@ -76,11 +78,16 @@ static bool wait_launches(int fd, unsigned int n)
 	for (i = 0; i < 20000; i++) {
 		if (session_stats(fd, &st))
 			return false;
-		if (st.launches >= n)
+		if (st.launches >= launches && st.exits[EXIT_VMCALL] >= vmcalls)
 			return true;
 		usleep(1000);
 	}
 	return false;
+}
+
+static bool wait_launches(int fd, uint64_t n)
+{
+	return wait_progress(fd, n, 0);
 }
 
 /* The module's reference count, or -1. */
@@ -119,13 +126,16 @@ static unsigned int vmx_on_cpus(struct __test_metadata *_metadata, int fd,
 	return pmsw_count(&snap, PMSW_CPU_VMX_ON);
 }
 
-/* ---- one looping run in its own thread, on its own session ---- */
+static int pingpong_setup(struct session *s, unsigned int rounds);
+
+/* ---- one endless run in its own thread, on its own session ---- */
 
 struct looper {
 	struct session s;
 	pthread_t thread;
 	bool started, joined;
 	int cpu;		/* pinned there, or -1 */
+	bool pingpong;
 	int ret, err, pin_err, cpu_after;
 	struct pmsw_run r;
 	struct pmsw_transition t[MAX_T];
@@ -143,19 +153,28 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-/* Context 0 of a new session loops forever; a thread on @cpu runs it. */
-static int looper_start(struct looper *l, int cpu)
+/*
+ * Context 0 of a new session runs forever: loop32, or with @pingpong a
+ * ping-pong that switches contexts all the time. A thread on @cpu runs it.
+ */
+static int looper_start(struct looper *l, int cpu, bool pingpong)
 {
 	struct pmsw_context_op op;
 	struct pmsw_context c;
+	int err;
 
 	l->cpu = cpu;
+	l->pingpong = pingpong;
 	if (session_open(&l->s))
 		return -1;
-	LOAD_GUEST(l->s.mem, GPA_ORIGIN, loop32);
-	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
-	if (context_create(l->s.fd, &c, &op) != 0 ||
-	    pthread_create(&l->thread, NULL, loop_thread, l))
+	if (pingpong) {
+		err = pingpong_setup(&l->s, ENDLESS);
+	} else {
+		LOAD_GUEST(l->s.mem, GPA_ORIGIN, loop32);
+		make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
+		err = context_create(l->s.fd, &c, &op);
+	}
+	if (err || pthread_create(&l->thread, NULL, loop_thread, l))
 		return -1;
 	l->started = true;
 	return wait_launches(l->s.fd, 1) ? 0 : -1;
@@ -193,7 +212,8 @@ static void expect_signal_stop(struct __test_metadata *_metadata,
 	EXPECT_EQ(-1, l->ret);
 	EXPECT_EQ(EINTR, l->err);
 	EXPECT_EQ(PMSW_STOP_SIGNAL, l->r.stop_reason);
-	EXPECT_EQ(0, l->r.stop_context);
+	/* The ping-pong stops in either of its contexts. */
+	EXPECT_GE(l->pingpong ? 1 : 0, l->r.stop_context);
 	TH_LOG("looper pinned to CPU %d: %s (ended on CPU %d)", l->cpu,
 	       l->r.reason, l->cpu_after);
 }
@@ -284,25 +304,46 @@ FIXTURE_TEARDOWN(stress)
 
 /* ---- CPU hotplug ---- */
 
-/* A migrated looper relaunches its VMCS on CPU0 and keeps running. */
-static void cpu1_offline_phase(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(stress) *self, struct looper *l)
-{
-	unsigned int online, on;
-	struct pmsw_snapshot snap;
+#define HOTPLUG_CYCLES	3
 
+/* Both runs still inside RUN, the ping-pong switching; VMX on @cpus. */
+static void expect_progress(struct __test_metadata *_metadata,
+			    struct looper *l, unsigned int cpus)
+{
+	struct pmsw_stats st;
+	unsigned int online, on;
+
+	ASSERT_EQ(0, session_stats(l[1].s.fd, &st));
+	EXPECT_TRUE(wait_progress(l[1].s.fd, 0, st.exits[EXIT_VMCALL] + 100));
+	EXPECT_TRUE(looper_busy(&l[0]));
+	EXPECT_TRUE(looper_busy(&l[1]));
+	on = vmx_on_cpus(_metadata, l[0].s.fd, &online);
+	EXPECT_EQ(cpus, online);
+	EXPECT_EQ(online, on);
+}
+
+/*
+ * CPU1 goes offline under the ping-pong pinned there: the kernel moves
+ * the thread, CPU1 clears its VMCSs as it leaves VMX operation, so the
+ * run goes on on CPU0 with new launches; then CPU1 comes back.
+ */
+static void hotplug_cycle(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(stress) *self, struct looper *l)
+{
+	struct pmsw_snapshot snap;
+	struct pmsw_stats st;
+
+	ASSERT_EQ(0, session_stats(l[1].s.fd, &st));
 	ASSERT_EQ(0, write_file(CPU1_ONLINE, "0"));
 	self->cpu1_offlined = true;
 	ASSERT_EQ(0, pmsw_get_info(l[0].s.fd, &snap));
 	EXPECT_FALSE(snap.cpus[1].flags & PMSW_CPU_ONLINE);
+	EXPECT_TRUE(wait_launches(l[1].s.fd, st.launches + 1));
+	expect_progress(_metadata, l, self->cpus - 1);
 
-	/* CPU1's VMCS was cleared as it left: the next entry launches. */
-	EXPECT_TRUE(wait_launches(l[1].s.fd, 2));
-	EXPECT_TRUE(looper_busy(&l[0]));
-	EXPECT_TRUE(looper_busy(&l[1]));
-	on = vmx_on_cpus(_metadata, l[0].s.fd, &online);
-	EXPECT_EQ(self->cpus - 1, online);
-	EXPECT_EQ(online, on);
+	ASSERT_EQ(0, write_file(CPU1_ONLINE, "1"));
+	self->cpu1_offlined = false;
+	expect_progress(_metadata, l, self->cpus);
 }
 
 TEST_F_TIMEOUT(stress, cpu_hotplug_while_runs_loop_on_both_cpus, 120)
@@ -313,24 +354,17 @@ TEST_F_TIMEOUT(stress, cpu_hotplug_while_runs_loop_on_both_cpus, 120)
 	struct pmsw_context c;
 	struct pmsw_run r;
 	struct pmsw_transition t[MAX_T];
-	unsigned int online, on;
 	int i;
 
 	NEED_SMP();
 	if (access(CPU1_ONLINE, W_OK))
 		SKIP(return, "CPU1 cannot go offline (%s)", CPU1_ONLINE);
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, looper_start(&l[i], i));
+	ASSERT_EQ(0, looper_start(&l[0], 0, false));
+	ASSERT_EQ(0, looper_start(&l[1], 1, true));
 
-	cpu1_offline_phase(_metadata, self, l);
-
-	ASSERT_EQ(0, write_file(CPU1_ONLINE, "1"));
-	self->cpu1_offlined = false;
-	on = vmx_on_cpus(_metadata, l[0].s.fd, &online);
-	EXPECT_EQ(self->cpus, online);
-	EXPECT_EQ(online, on);
+	for (i = 0; i < HOTPLUG_CYCLES; i++)
+		hotplug_cycle(_metadata, self, l);
 	for (i = 0; i < 2; i++) {
-		EXPECT_TRUE(looper_busy(&l[i]));
 		ASSERT_TRUE(looper_stop(&l[i]));
 		expect_signal_stop(_metadata, &l[i]);
 	}
@@ -353,8 +387,8 @@ TEST_F_TIMEOUT(stress, cpu_hotplug_while_runs_loop_on_both_cpus, 120)
 /* ---- runs on every CPU at once ---- */
 
 #define SESSIONS	2
-#define RUNS		10
-#define ROUNDS		20
+#define RUNS		40
+#define ROUNDS		50
 
 struct worker {
 	struct session *s;
@@ -468,7 +502,7 @@ TEST_F_TIMEOUT(stress, rmmod_while_files_are_open_is_refused, 120)
 	refs = module_refs();
 	if (refs < 0)
 		SKIP(return, "no %s", MOD_REFCNT);
-	ASSERT_EQ(0, looper_start(&l, 1));
+	ASSERT_EQ(0, looper_start(&l, 1, true));
 	ASSERT_EQ(0, session_open(&idle));
 	/* Two files, one mapping each: each holds the module. */
 	EXPECT_LE(refs + 2, module_refs());
@@ -493,7 +527,7 @@ TEST_F_TIMEOUT(stress, rmmod_while_files_are_open_is_refused, 120)
 
 #define SIGNAL_US	2000
 #define STORM_MS	1500
-#define STORM_ROUNDS	2000
+#define STORM_ROUNDS	20000
 
 static int storm(long us)
 {
@@ -603,7 +637,7 @@ TEST_F_TIMEOUT(stress, close_while_another_thread_is_in_run, 120)
 	vmx_before = vmx_on_cpus(_metadata, fd, &online);
 	close(fd);
 
-	ASSERT_EQ(0, looper_start(&l, 1));
+	ASSERT_EQ(0, looper_start(&l, 1, false));
 	/* Only the descriptor holds the file besides the running ioctl. */
 	ASSERT_EQ(0, munmap(l.s.mem, GUEST_MEM));
 	l.s.mem = MAP_FAILED;
