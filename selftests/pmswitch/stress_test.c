@@ -53,6 +53,15 @@ static int pin_to(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
+static int pin_thread(pthread_t thread, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(thread, sizeof(set), &set);
+}
+
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -324,8 +333,10 @@ static void expect_progress(struct __test_metadata *_metadata,
 
 /*
  * CPU1 goes offline under the ping-pong pinned there: the kernel moves
- * the thread, CPU1 clears its VMCSs as it leaves VMX operation, so the
- * run goes on on CPU0 with new launches; then CPU1 comes back.
+ * the thread (and widens its affinity), CPU1 clears its VMCSs as it
+ * leaves VMX operation, so the run goes on on CPU0 with new launches.
+ * Then CPU1 comes back and the thread is pinned there again: the move
+ * back clears the VMCSs on CPU0 and launches them on CPU1.
  */
 static void hotplug_cycle(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(stress) *self, struct looper *l)
@@ -341,8 +352,11 @@ static void hotplug_cycle(struct __test_metadata *_metadata,
 	EXPECT_TRUE(wait_launches(l[1].s.fd, st.launches + 1));
 	expect_progress(_metadata, l, self->cpus - 1);
 
+	ASSERT_EQ(0, session_stats(l[1].s.fd, &st));
 	ASSERT_EQ(0, write_file(CPU1_ONLINE, "1"));
 	self->cpu1_offlined = false;
+	ASSERT_EQ(0, pin_thread(l[1].thread, 1));
+	EXPECT_TRUE(wait_launches(l[1].s.fd, st.launches + 1));
 	expect_progress(_metadata, l, self->cpus);
 }
 
