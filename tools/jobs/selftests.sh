@@ -103,6 +103,7 @@ check "cli: unknown command exits 2" \
 suite switch_test ./switch_test
 suite integrity_test ./integrity_test
 suite lifetime_test ./lifetime_test
+suite stress_test ./stress_test
 suite cpu_checks_test ./cpu_checks_test
 suite cli_run_test ./run_test.sh /pmswitch
 suite kvm_conflict_test ./kvm_conflict_test
