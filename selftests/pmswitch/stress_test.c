@@ -135,7 +135,6 @@ static unsigned int vmx_on_cpus(struct __test_metadata *_metadata, int fd,
 	return pmsw_count(&snap, PMSW_CPU_VMX_ON);
 }
 
-static int pingpong_setup(struct session *s, unsigned int rounds);
 
 /* ---- one endless run in its own thread, on its own session ---- */
 
@@ -177,7 +176,7 @@ static int looper_start(struct looper *l, int cpu, bool pingpong)
 	if (session_open(&l->s))
 		return -1;
 	if (pingpong) {
-		err = pingpong_setup(&l->s, ENDLESS);
+		err = pingpong_create(&l->s, FLAT32, ENDLESS);
 	} else {
 		LOAD_GUEST(l->s.mem, GPA_ORIGIN, loop32);
 		make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
@@ -234,35 +233,6 @@ static void looper_close(struct looper *l)
 }
 
 /* ---- ping-pong ---- */
-
-/* Context 0 (ping32) switches to 1 (pong32) and back @rounds times. */
-static int pingpong_setup(struct session *s, unsigned int rounds)
-{
-	struct pmsw_context_op op;
-	struct pmsw_context a, b;
-
-	LOAD_GUEST(s->mem, GPA_ORIGIN, ping32);
-	LOAD_GUEST(s->mem, GPA_TARGET, pong32);
-	make_context(&a, FLAT32, GPA_ORIGIN, 0x80000);
-	make_context(&b, FLAT32, GPA_TARGET, 0x90000);
-	a.gpr[PMSW_RSI] = 1;
-	a.gpr[PMSW_RCX] = rounds;
-	a.gpr[PMSW_RDX] = rounds;
-	if (context_create(s->fd, &a, &op) != 0 ||
-	    context_create(s->fd, &b, &op) != 1)
-		return -1;
-	return 0;
-}
-
-static unsigned int count_switches(const struct pmsw_transition *t,
-				   unsigned int n)
-{
-	unsigned int i, sw = 0;
-
-	for (i = 1; i < n; i++)
-		sw += t[i].from != t[i].to;
-	return sw;
-}
 
 /* One complete ping-pong run: @rounds round trips, then the stop. */
 static bool pingpong_ok(int fd, unsigned int rounds, struct pmsw_run *r,
@@ -459,7 +429,7 @@ TEST_F_TIMEOUT(stress, runs_on_every_cpu_from_several_sessions, 120)
 	ASSERT_NE(NULL, w);
 	for (i = 0; i < SESSIONS; i++) {
 		ASSERT_EQ(0, session_open(&s[i]));
-		ASSERT_EQ(0, pingpong_setup(&s[i], ROUNDS));
+		ASSERT_EQ(0, pingpong_create(&s[i], FLAT32, ROUNDS));
 	}
 	/* Each session has a thread on every CPU. */
 	for (i = 0; i < n; i++) {
@@ -527,7 +497,7 @@ TEST_F_TIMEOUT(stress, rmmod_while_files_are_open_is_refused, 120)
 	/* Nothing was lost: the run loops on, the idle session runs. */
 	EXPECT_EQ(0, access(PMSW_DEV, R_OK | W_OK));
 	EXPECT_TRUE(looper_busy(&l));
-	ASSERT_EQ(0, pingpong_setup(&idle, ROUNDS));
+	ASSERT_EQ(0, pingpong_create(&idle, FLAT32, ROUNDS));
 	EXPECT_TRUE(pingpong_ok(idle.fd, ROUNDS, &r, t));
 	ASSERT_TRUE(looper_stop(&l));
 	expect_signal_stop(_metadata, &l);
@@ -614,7 +584,7 @@ TEST_F_TIMEOUT(stress, signals_at_a_high_rate_while_runs_loop, 120)
 
 	NEED_SMP();
 	ASSERT_EQ(0, session_open(&s));
-	ASSERT_EQ(0, pingpong_setup(&s, STORM_ROUNDS));
+	ASSERT_EQ(0, pingpong_create(&s, FLAT32, STORM_ROUNDS));
 	LOAD_GUEST(s.mem, GPA_THIRD, loop32);
 	make_context(&c, FLAT32, GPA_THIRD, 0xa0000);
 	ASSERT_EQ(2, context_create(s.fd, &c, &op));
@@ -663,7 +633,7 @@ TEST_F_TIMEOUT(stress, close_while_another_thread_is_in_run, 120)
 
 	/* The descriptor number is free: a new session gets its own file. */
 	ASSERT_EQ(0, session_open(&s));
-	ASSERT_EQ(0, pingpong_setup(&s, ROUNDS));
+	ASSERT_EQ(0, pingpong_create(&s, FLAT32, ROUNDS));
 	EXPECT_TRUE(pingpong_ok(s.fd, ROUNDS, &r, t));
 	session_close(&s);
 

@@ -210,43 +210,13 @@ TEST_F(modes, stopped_context_reads_back_where_it_stopped)
 	EXPECT_EQ(target.rsp, back.rsp);
 }
 
-/* Ping-pong between A (ping32) and B (pong32); returns A's id. */
-static int setup_pingpong(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(sw) *self, unsigned int rounds)
-{
-	struct pmsw_context a, b;
-
-	LOAD_GUEST(self->s.mem, GPA_ORIGIN, ping32);
-	LOAD_GUEST(self->s.mem, GPA_TARGET, pong32);
-	make_context(&a, FLAT32, GPA_ORIGIN, 0x80000);
-	make_context(&b, PAE, GPA_TARGET, 0x90000);
-	a.gpr[PMSW_RSI] = 1;
-	a.gpr[PMSW_RCX] = rounds;
-	a.gpr[PMSW_RDX] = rounds;
-	b.gpr[PMSW_RSI] = 0;
-	EXPECT_EQ(0, context_create(self->s.fd, &a, &self->op));
-	EXPECT_EQ(1, context_create(self->s.fd, &b, &self->op));
-	return 0;
-}
-
-/* Entries that moved from one context to another. */
-static unsigned int count_switches(const struct pmsw_transition *t,
-				   unsigned int n)
-{
-	unsigned int i, sw = 0;
-
-	for (i = 1; i < n; i++)
-		sw += t[i].from != t[i].to;
-	return sw;
-}
-
 TEST_F(sw, pingpong_1000_switches_launch_once_then_resume)
 {
 	bool seen[2] = { false, false };
 	unsigned int i;
 
 	NEED_SWITCHING();
-	ASSERT_EQ(0, setup_pingpong(_metadata, self, 500));
+	ASSERT_EQ(0, pingpong_create(&self->s, PAE, 500));
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
 	TH_LOG("run: %s", self->r.reason);
 	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason);
@@ -282,7 +252,7 @@ TEST_F(sw, migration_makes_the_next_entry_a_launch)
 	NEED_SWITCHING();
 	if (pmsw_count(&self->snap, 0) < 2)
 		SKIP(return, "needs 2 CPUs");
-	ASSERT_EQ(0, setup_pingpong(_metadata, self, 5));
+	ASSERT_EQ(0, pingpong_create(&self->s, PAE, 5));
 
 	ASSERT_EQ(0, pin_to(0));
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));

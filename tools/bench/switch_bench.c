@@ -80,22 +80,9 @@ static int pin_to(int cpu)
 /* A session with ping (flat 32-bit) and pong (PAE) contexts. */
 static int pingpong_session(struct session *s, unsigned int rounds)
 {
-	struct pmsw_context a, b;
-	struct pmsw_context_op op;
-
 	if (session_open(s))
 		return -1;
-	LOAD_GUEST(s->mem, GPA_ORIGIN, ping32);
-	LOAD_GUEST(s->mem, GPA_TARGET, pong32);
-	make_context(&a, FLAT32, GPA_ORIGIN, 0x80000);
-	make_context(&b, PAE, GPA_TARGET, 0x90000);
-	a.gpr[PMSW_RSI] = 1;
-	a.gpr[PMSW_RCX] = rounds;
-	a.gpr[PMSW_RDX] = rounds;
-	if (context_create(s->fd, &a, &op) != 0 ||
-	    context_create(s->fd, &b, &op) != 1)
-		return -1;
-	return 0;
+	return pingpong_create(s, PAE, rounds);
 }
 
 static int session_stats(int fd, struct pmsw_stats *st)

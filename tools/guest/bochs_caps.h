@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The VMX capability MSRs of Bochs 2.7's corei7_haswell_4770 CPU model,
- * as read in the test bed (shared/testbed-notes.md): the unit tests' CPU,
+ * as read in the test bed (Documentation/testbed.rst): the unit tests' CPU,
  * and the one "pmswitch check" assumes when no module is loaded.
  */
 #ifndef PMSW_BOCHS_CAPS_H

@@ -283,6 +283,41 @@ static inline int context_set(int fd, int id, struct pmsw_context *c,
 	return ioctl(fd, PMSW_IOC_CONTEXT_SET, op);
 }
 
+/*
+ * Contexts 0 (ping32, 32-bit flat) and 1 (pong32 in @pong_mode): 0
+ * switches to 1 and back @rounds times, then stops with code 0x600d
+ * (continued, again @rounds times). 0, or -1 with errno.
+ */
+static inline int pingpong_create(struct session *s, enum guest_mode pong_mode,
+				  unsigned int rounds)
+{
+	struct pmsw_context_op op;
+	struct pmsw_context a, b;
+
+	LOAD_GUEST(s->mem, GPA_ORIGIN, ping32);
+	LOAD_GUEST(s->mem, GPA_TARGET, pong32);
+	make_context(&a, FLAT32, GPA_ORIGIN, 0x80000);
+	make_context(&b, pong_mode, GPA_TARGET, 0x90000);
+	a.gpr[PMSW_RSI] = 1;
+	a.gpr[PMSW_RCX] = rounds;
+	a.gpr[PMSW_RDX] = rounds;
+	if (context_create(s->fd, &a, &op) != 0 ||
+	    context_create(s->fd, &b, &op) != 1)
+		return -1;
+	return 0;
+}
+
+/* Entries that moved from one context to another. */
+static inline unsigned int count_switches(const struct pmsw_transition *t,
+					  unsigned int n)
+{
+	unsigned int i, sw = 0;
+
+	for (i = 1; i < n; i++)
+		sw += t[i].from != t[i].to;
+	return sw;
+}
+
 /* Run from context @id, recording up to @n transitions at @t. */
 static inline int run(int fd, int id, struct pmsw_run *r,
 		      struct pmsw_transition *t, unsigned int n)
