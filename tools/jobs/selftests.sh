@@ -40,7 +40,7 @@ bochs:corei7_haswell_4770 | bochs:corei7_skylake_x)
 	check "cpu: $PMSW_CPU_MODEL has no protection keys" \
 		sh -c '! grep -qw -e pku -e ospke /proc/cpuinfo'
 	;;
-bochs:corei3_cnl)
+bochs:corei3_cnl | bochs:tigerlake | bochs:corei7_icelake_u)
 	export PMSW_EXPECT_VMX=1 PMSW_EXPECT_FEATURES="$all_features"
 	# CPUID.(EAX=7,ECX=0):ECX[3]: Linux sets CR4.PKE ("ospke") and keeps
 	# it even though it drops XSAVE on this model (run-vm, known_warn):
