@@ -165,53 +165,114 @@ int pmsw_vmxon_check(const struct pmsw_vmxon_env *env, const char **why)
 	return 0;
 }
 
-int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
-		    struct pmsw_check_env *env)
+/* A control pmswitch requires, and the refusal that names it. */
+struct ctl_need {
+	__u32 bit;
+	const char *why;
+};
+
+#define NEED(bit, word, n, name)					\
+	{ bit, "the CPU does not allow " word " control " #n " (" name	\
+	       "), which pmswitch requires (SDM A.3)" }
+
+/*
+ * External interrupts and NMIs belong to the host (SDM 25.6.1); with
+ * "virtual NMIs" (which needs NMI exiting, SDM 27.2.1.1) a context's
+ * blocking by NMI blocks only virtual NMIs, never the host's (SDM 25.4.2);
+ * without it the checks refuse that bit (rule 730). The VMX-preemption
+ * timer bounds how long a guest runs without an exit (SDM 26.5.1), since
+ * Bochs does not exit on external interrupts while the guest's RFLAGS.IF
+ * is 0.
+ */
+static const struct ctl_need pin_need[] = {
+	NEED(PMSW_PIN_EXT_INTR_EXITING, "pin-based", 0, "external-interrupt exiting"),
+	NEED(PMSW_PIN_NMI_EXITING, "pin-based", 3, "NMI exiting"),
+};
+
+/*
+ * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
+ * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps every
+ * RDMSR/WRMSR exits too (SDM 26.1.3).
+ */
+static const struct ctl_need proc_need[] = {
+	NEED(PMSW_PROC_HLT_EXITING, "processor-based", 7, "HLT exiting"),
+	NEED(PMSW_PROC_MWAIT_EXITING, "processor-based", 10, "MWAIT exiting"),
+	NEED(PMSW_PROC_RDPMC_EXITING, "processor-based", 11, "RDPMC exiting"),
+	NEED(PMSW_PROC_CR8_LOAD_EXITING, "processor-based", 19, "CR8-load exiting"),
+	NEED(PMSW_PROC_CR8_STORE_EXITING, "processor-based", 20, "CR8-store exiting"),
+	NEED(PMSW_PROC_MOV_DR_EXITING, "processor-based", 23, "MOV-DR exiting"),
+	NEED(PMSW_PROC_UNCOND_IO_EXITING, "processor-based", 24, "unconditional I/O exiting"),
+	NEED(PMSW_PROC_MONITOR_EXITING, "processor-based", 29, "MONITOR exiting"),
+	NEED(PMSW_PROC_SECONDARY_CTLS, "processor-based", 31, "activate secondary controls"),
+};
+
+/* Guest memory is reachable only through EPT (SDM 29.3). */
+static const struct ctl_need proc2_need[] = {
+	NEED(PMSW_PROC2_EPT, "secondary processor-based", 1, "enable EPT"),
+};
+
+/* The host's EFER, PAT and debug state come back on every exit. */
+static const struct ctl_need exit_need[] = {
+	NEED(PMSW_EXIT_SAVE_DEBUG, "VM-exit", 2, "save debug controls"),
+	NEED(PMSW_EXIT_HOST_ADDR_SPACE_SIZE, "VM-exit", 9, "host address-space size"),
+	NEED(PMSW_EXIT_SAVE_PAT, "VM-exit", 18, "save IA32_PAT"),
+	NEED(PMSW_EXIT_LOAD_PAT, "VM-exit", 19, "load IA32_PAT"),
+	NEED(PMSW_EXIT_SAVE_EFER, "VM-exit", 20, "save IA32_EFER"),
+	NEED(PMSW_EXIT_LOAD_EFER, "VM-exit", 21, "load IA32_EFER"),
+};
+
+/* Each context's EFER, PAT and debug state go in on every entry. */
+static const struct ctl_need entry_need[] = {
+	NEED(PMSW_ENTRY_LOAD_DEBUG, "VM-entry", 2, "load debug controls"),
+	NEED(PMSW_ENTRY_LOAD_PAT, "VM-entry", 14, "load IA32_PAT"),
+	NEED(PMSW_ENTRY_LOAD_EFER, "VM-entry", 15, "load IA32_EFER"),
+};
+
+#undef NEED
+
+/*
+ * pmsw_adjust_ctls() for the controls in @need plus @optional; a refusal
+ * names the first required control the capability MSR @cap rules out.
+ */
+static int adjust_needed(const struct ctl_need *need, unsigned int n,
+			 __u32 optional, __u64 cap, __u32 *out,
+			 const char **why)
 {
-	__u32 proc2_opt = PMSW_PROC2_UNRESTRICTED_GUEST |
-			  PMSW_PROC2_WBINVD_EXITING;
+	__u32 required = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		required |= need[i].bit;
+	if (!pmsw_adjust_ctls(required, optional, cap, out))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(pmsw_allowed1(cap) & need[i].bit))
+			return pmsw_why(-EOPNOTSUPP, need[i].why, why);
+	return pmsw_why(-EOPNOTSUPP, "a required VMX control is not allowed", why);
+}
+
+#define ADJUST(need, opt, cap, out, why)				\
+	adjust_needed(need, PMSW_ARRAY_SIZE(need), opt, cap, out, why)
+
+int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
+		    struct pmsw_check_env *env, const char **why)
+{
 	int err;
 
+	*why = NULL;
 	env->caps = caps;
 	env->phys_bits = phys_bits;
-	/*
-	 * External interrupts and NMIs belong to the host (SDM 25.6.1). The
-	 * VMX-preemption timer bounds how long a guest runs without an exit
-	 * (SDM 26.5.1): a guest that loops with interrupts masked cannot
-	 * keep the CPU (Bochs does not exit on external interrupts while the
-	 * guest's RFLAGS.IF is 0). With "virtual NMIs" (which needs NMI
-	 * exiting, SDM 27.2.1.1) a context's blocking by NMI blocks only
-	 * virtual NMIs, never the host's (SDM 25.4.2); without it the checks
-	 * refuse that bit (rule 730).
-	 */
-	err = pmsw_adjust_ctls(PMSW_PIN_EXT_INTR_EXITING | PMSW_PIN_NMI_EXITING,
-			       PMSW_PIN_PREEMPTION_TIMER | PMSW_PIN_VIRTUAL_NMIS,
-			       caps->pinbased_ctls, &env->pin);
-	/*
-	 * Everything that would reach host state exits: HLT, MWAIT/MONITOR,
-	 * RDPMC, CR8 (the host's TPR), MOV DR, all I/O; without MSR bitmaps
-	 * every RDMSR/WRMSR exits too (SDM 26.1.3).
-	 */
-	err = err ?: pmsw_adjust_ctls(PMSW_PROC_HLT_EXITING |
-				      PMSW_PROC_MWAIT_EXITING |
-				      PMSW_PROC_RDPMC_EXITING |
-				      PMSW_PROC_CR8_LOAD_EXITING |
-				      PMSW_PROC_CR8_STORE_EXITING |
-				      PMSW_PROC_MOV_DR_EXITING |
-				      PMSW_PROC_UNCOND_IO_EXITING |
-				      PMSW_PROC_MONITOR_EXITING |
-				      PMSW_PROC_SECONDARY_CTLS, 0,
-				      caps->procbased_ctls, &env->proc);
-	err = err ?: pmsw_adjust_ctls(PMSW_PROC2_EPT, proc2_opt,
-				      caps->procbased_ctls2, &env->proc2);
-	err = err ?: pmsw_adjust_ctls(PMSW_EXIT_HOST_ADDR_SPACE_SIZE |
-				      PMSW_EXIT_SAVE_EFER | PMSW_EXIT_LOAD_EFER |
-				      PMSW_EXIT_SAVE_PAT | PMSW_EXIT_LOAD_PAT |
-				      PMSW_EXIT_SAVE_DEBUG, 0,
-				      caps->exit_ctls, &env->exit);
-	err = err ?: pmsw_adjust_ctls(PMSW_ENTRY_LOAD_EFER | PMSW_ENTRY_LOAD_PAT |
-				      PMSW_ENTRY_LOAD_DEBUG, 0,
-				      caps->entry_ctls, &env->entry);
+	err = ADJUST(pin_need,
+		     PMSW_PIN_PREEMPTION_TIMER | PMSW_PIN_VIRTUAL_NMIS,
+		     caps->pinbased_ctls, &env->pin, why);
+	err = err ?: ADJUST(proc_need, 0, caps->procbased_ctls, &env->proc,
+			    why);
+	err = err ?: ADJUST(proc2_need,
+			    PMSW_PROC2_UNRESTRICTED_GUEST |
+			    PMSW_PROC2_WBINVD_EXITING,
+			    caps->procbased_ctls2, &env->proc2, why);
+	err = err ?: ADJUST(exit_need, 0, caps->exit_ctls, &env->exit, why);
+	err = err ?: ADJUST(entry_need, 0, caps->entry_ctls, &env->entry, why);
 	env->entry &= ~PMSW_ENTRY_IA32E_MODE;
 	return err;
 }

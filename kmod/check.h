@@ -269,11 +269,12 @@ struct pmsw_check_env {
 
 /*
  * The controls every pmswitch context is entered with, folded against
- * @caps (SDM A.3-A.5): -EOPNOTSUPP if the CPU lacks a required one. The
- * IA-32e mode guest entry control is left 0: it is per context.
+ * @caps (SDM A.3-A.5): -EOPNOTSUPP if the CPU lacks a required one, with
+ * *@why naming it. The IA-32e mode guest entry control is left 0: it is
+ * per context.
  */
 int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
-		    struct pmsw_check_env *env);
+		    struct pmsw_check_env *env, const char **why);
 
 /*
  * Rules 100-699 copy the SDM's VM-entry checks; 1-99 (the ABI) and

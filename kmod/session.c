@@ -475,13 +475,14 @@ static long finish_op(struct pmsw_context_op *op, void __user *uarg,
 /* The controls a session's contexts use, folded against the CPU's caps. */
 static int session_setup_controls(struct pmsw_session *s)
 {
+	const char *why;
 	int err;
 
 	pmsw_read_caps(&s->caps);
 	err = pmsw_derive_env(&s->caps, boot_cpu_data.x86_phys_bits,
-			      &s->base_env);
+			      &s->base_env, &why);
 	if (err)
-		return pmsw_refuse(err, "CONTEXT_CREATE", "the CPU lacks a VMX control pmswitch requires (EPT, exit on HLT/I/O/MOV DR, EFER/PAT loading)");
+		return pmsw_refuse(err, "CONTEXT_CREATE", why);
 	s->base_env.sgx = boot_cpu_has(X86_FEATURE_SGX);
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));

@@ -241,8 +241,9 @@ TEST(vmxon_refused_when_cr0_or_cr4_violate_fixed_bits)
 TEST(derived_env_has_every_exit_pmswitch_relies_on)
 {
 	struct pmsw_check_env env;
+	const char *why;
 
-	ASSERT_EQ(0, pmsw_derive_env(&haswell, 39, &env));
+	ASSERT_EQ(0, pmsw_derive_env(&haswell, 39, &env, &why));
 	EXPECT_EQ(&haswell, env.caps);
 	EXPECT_EQ(39, env.phys_bits);
 	EXPECT_TRUE(env.pin & PMSW_PIN_EXT_INTR_EXITING);
@@ -269,9 +270,10 @@ TEST(derived_env_does_without_virtual_nmis)
 {
 	struct pmsw_vmx_caps c = haswell;
 	struct pmsw_check_env env;
+	const char *why;
 
 	c.pinbased_ctls &= ~((__u64)PMSW_PIN_VIRTUAL_NMIS << 32);
-	ASSERT_EQ(0, pmsw_derive_env(&c, 39, &env));
+	ASSERT_EQ(0, pmsw_derive_env(&c, 39, &env, &why));
 	EXPECT_EQ(0, env.pin & PMSW_PIN_VIRTUAL_NMIS);
 	EXPECT_TRUE(env.pin & PMSW_PIN_NMI_EXITING);
 }
@@ -280,9 +282,33 @@ TEST(derived_env_fails_without_ept)
 {
 	struct pmsw_vmx_caps c = haswell;
 	struct pmsw_check_env env;
+	const char *why;
 
-	c.procbased_ctls2 &= ~(PMSW_PROC2_EPT << 32);
-	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env));
+	c.procbased_ctls2 &= ~((__u64)PMSW_PROC2_EPT << 32);
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env, &why));
+	EXPECT_STREQ("the CPU does not allow secondary processor-based control 1 (enable EPT), which pmswitch requires (SDM A.3)",
+		     why);
+}
+
+/* Penryn (Bochs core2_penryn_t9600) lacks EPT and EFER/PAT loading. */
+TEST(derived_env_names_the_first_missing_control)
+{
+	struct pmsw_vmx_caps c = haswell;
+	struct pmsw_check_env env;
+	const char *why;
+
+	c.entry_ctls &= ~((__u64)(PMSW_ENTRY_LOAD_EFER | PMSW_ENTRY_LOAD_PAT) << 32);
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env, &why));
+	EXPECT_STREQ("the CPU does not allow VM-entry control 14 (load IA32_PAT), which pmswitch requires (SDM A.3)",
+		     why);
+
+	c.procbased_ctls2 &= ~((__u64)PMSW_PROC2_EPT << 32);
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env, &why));
+	EXPECT_NE(NULL, strstr(why, "(enable EPT)"));
+
+	c.procbased_ctls &= ~((__u64)PMSW_PROC_MOV_DR_EXITING << 32);
+	EXPECT_EQ(-EOPNOTSUPP, pmsw_derive_env(&c, 39, &env, &why));
+	EXPECT_NE(NULL, strstr(why, "processor-based control 23 (MOV-DR exiting)"));
 }
 
 TEST_HARNESS_MAIN

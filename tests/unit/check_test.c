@@ -1893,12 +1893,13 @@ TEST(nmi_blocking_is_accepted_with_virtual_nmis)
 	struct pmsw_violation out[MAX_OUT];
 	struct pmsw_context c = valid_ctx(FLAT);
 	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+	const char *why;
 
 	ASSERT_TRUE(e.pin & PMSW_PIN_VIRTUAL_NMIS);
 	c.interruptibility = 0x8;
 	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
 	/* The environment pmswitch derives for Bochs has virtual NMIs. */
-	ASSERT_EQ(0, pmsw_derive_env(&haswell, PHYS_BITS, &e));
+	ASSERT_EQ(0, pmsw_derive_env(&haswell, PHYS_BITS, &e, &why));
 	EXPECT_EQ(0, pmsw_check_context(&c, &e, PMSW_CP_INTR, out, MAX_OUT));
 }
 

@@ -698,6 +698,7 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 	struct ctxfile_error err;
 	struct pmsw_context ctx;
 	unsigned int n, i;
+	const char *why;
 	size_t len;
 	char *text;
 
@@ -731,8 +732,8 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 		return EXIT_FAIL;
 	}
 	free(text);
-	if (pmsw_derive_env(caps, phys_bits(), &env))
-		return fail(EXIT_FAIL, "this CPU lacks a VMX control pmswitch requires");
+	if (pmsw_derive_env(caps, phys_bits(), &env, &why))
+		return fail(EXIT_FAIL, "%s", why);
 	if (ctx.efer & EFER_LMA)
 		env.entry |= PMSW_ENTRY_IA32E_MODE;
 	env.sgx = cpu_has_sgx();
