@@ -8,6 +8,9 @@
  * and the access. Views the rules refuse come back with the rule. Needs
  * pmswitch.ko and VT-x with EPT; skips otherwise.
  */
+#define _GNU_SOURCE
+#include <sched.h>
+
 #include "kselftest_harness.h"
 #include "check.h"
 #include "pmsw_guest.h"
@@ -283,6 +286,61 @@ TEST_F(views, changed_view_applies_from_the_next_entry)
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
 	EXPECT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
 		TH_LOG("%s", self->r.reason);
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Both contexts from their start again, A with @a, B as first made. */
+static int restart_on(FIXTURE_DATA(views) *self, struct pmsw_context *a,
+		      int cpu)
+{
+	if (context_set(self->s.fd, 0, a, &self->op) ||
+	    context_set(self->s.fd, 1, &self->b, &self->op) || pin_to(cpu))
+		return -1;
+	return run(self->s.fd, 0, &self->r, self->t, MAX_T);
+}
+
+/*
+ * The old view was used on both CPUs; after CONTEXT_SET narrowed it, the
+ * write stops on each of them, the second one included, whose first use
+ * of the new EPT comes a run later (the session's fresh mask).
+ */
+TEST_F(views, narrowed_view_holds_on_every_cpu)
+{
+	struct pmsw_context wide, narrow;
+	int cpu;
+
+	NEED_SWITCHING();
+	if (pmsw_count(&self->snap, 0) < 2)
+		SKIP(return, "needs 2 CPUs");
+	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
+		     1, 3, SEED_A, BASE_B + OFF_DATA + TOUCH_WRITE);
+	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
+		     0, 3, SEED_B, 0);
+	narrow = wide = self->a;
+	add_range(&wide, BASE_B + OFF_DATA, 0x1000, PMSW_VIEW_R | PMSW_VIEW_W);
+	add_range(&narrow, BASE_B + OFF_DATA, 0x1000, PMSW_VIEW_R);
+	self->a = wide;
+	ASSERT_EQ(0, context_create(self->s.fd, &self->a, &self->op));
+	ASSERT_EQ(1, context_create(self->s.fd, &self->b, &self->op));
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_EQ(0, restart_on(self, &wide, cpu));
+		EXPECT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+			TH_LOG("cpu %d: %s", cpu, self->r.reason);
+	}
+	for (cpu = 1; cpu >= 0; cpu--) {
+		ASSERT_EQ(0, restart_on(self, &narrow, cpu));
+		expect_violation(_metadata, &self->r, 0, BASE_B + OFF_DATA,
+				 Q_WRITE, "write");
+	}
+	pin_to(0);
 }
 
 static void expect_refused(struct __test_metadata *_metadata,
