@@ -228,10 +228,12 @@ void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
 		return;
 	pmsw_invept(s->invept_type, s->ept.eptp);
 	/* A global INVEPT flushes the views' EPTs too (SDM 31.3). */
-	for (i = 0; i < PMSW_MAX_CONTEXTS &&
-	     s->invept_type == PMSW_INVEPT_SINGLE; i++)
-		if (s->ctx[i] && s->ctx[i]->view)
-			pmsw_invept(s->invept_type, s->ctx[i]->view->eptp);
+	if (s->invept_type == PMSW_INVEPT_SINGLE) {
+		for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+			if (s->ctx[i] && s->ctx[i]->view)
+				pmsw_invept(s->invept_type,
+					    s->ctx[i]->view->eptp);
+	}
 	cpumask_set_cpu(cpu, s->ept_fresh);
 }
 
