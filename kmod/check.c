@@ -23,6 +23,10 @@
  * host's NMIs), or the monitor could not load the context as given
  * (selector bits beyond 15, MSR values WRMSR refuses).
  *
+ * Rules 800-899 judge a context's memory view (struct pmsw_view_range):
+ * the ABI's own constraints, and the permission combinations that would
+ * make its EPT entries misconfigured (SDM 29.3.3.1).
+ *
  * One table row per rule, in rule-number order; each predicate returns
  * true when its rule is broken and stores the offending value. A rule
  * runs only when its parts intersect the caller's, so the parts of a row
@@ -871,6 +875,141 @@ static bool sfmask_high(struct state *s)
 	return (s->ctx->sfmask >> 32) && report(s, s->ctx->sfmask);
 }
 
+/* ---- 800-899: memory views ----------------------------------------- */
+
+/* The ranges the other view rules look at: at most the array's. */
+static unsigned int nr_ranges(const struct state *s)
+{
+	return s->ctx->nr_view_ranges < PMSW_MAX_VIEW_RANGES ?
+	       s->ctx->nr_view_ranges : PMSW_MAX_VIEW_RANGES;
+}
+
+static const struct pmsw_view_range *range(const struct state *s,
+					   unsigned int i)
+{
+	return &s->ctx->view[i];
+}
+
+static bool view_count(struct state *s)
+{
+	return s->ctx->nr_view_ranges > PMSW_MAX_VIEW_RANGES &&
+	       report(s, s->ctx->nr_view_ranges);
+}
+
+/* Unused entries too: a later ABI may give them a meaning. */
+static bool view_reserved(struct state *s)
+{
+	const struct pmsw_view_range *r;
+	unsigned int i;
+
+	if (s->ctx->reserved_view)
+		return report(s, s->ctx->reserved_view);
+	for (i = 0; i < PMSW_MAX_VIEW_RANGES; i++) {
+		r = range(s, i);
+		if (r->reserved)
+			return report(s, r->reserved);
+		if (i >= nr_ranges(s) && (r->gpa | r->bytes | r->perm))
+			return report(s, r->gpa | r->bytes | r->perm);
+	}
+	return false;
+}
+
+/* s->arg of the permission rules. */
+enum { PERM_UNKNOWN, PERM_NONE, PERM_W_NOT_R, PERM_X_ONLY };
+
+/*
+ * Write without read is an EPT misconfiguration (SDM 29.3.3.1); so is
+ * execute-only unless IA32_VMX_EPT_VPID_CAP[0] says the processor
+ * supports it (SDM 29.3.3.1, A.10). The module refuses the latter with
+ * EOPNOTSUPP: the context is fine, the CPU lacks the feature.
+ */
+static bool perm_bad(const struct state *s, __u32 perm)
+{
+	switch (s->arg) {
+	case PERM_UNKNOWN:
+		return perm & ~PMSW_VIEW_RWX;
+	case PERM_NONE:
+		return !perm;
+	case PERM_W_NOT_R:
+		return (perm & PMSW_VIEW_W) && !(perm & PMSW_VIEW_R);
+	default:
+		return (perm & PMSW_VIEW_RWX) == PMSW_VIEW_X &&
+		       !(s->env->caps->ept_vpid_cap & PMSW_BIT(0));
+	}
+}
+
+/* The first used range whose permissions break rule s->arg. */
+static bool view_perm(struct state *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_ranges(s); i++)
+		if (perm_bad(s, range(s, i)->perm))
+			return report(s, range(s, i)->perm);
+	return false;
+}
+
+/* The EPT maps 4-KiB pages (SDM 29.3.2): a view is made of whole ones. */
+static bool view_align(struct state *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_ranges(s); i++) {
+		if (range(s, i)->gpa & 0xfff)
+			return report(s, range(s, i)->gpa);
+		if (range(s, i)->bytes & 0xfff)
+			return report(s, range(s, i)->bytes);
+	}
+	return false;
+}
+
+static bool view_empty(struct state *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_ranges(s); i++)
+		if (!range(s, i)->bytes)
+			return report(s, range(s, i)->gpa);
+	return false;
+}
+
+/* Beyond session memory there is nothing to map (no wrap-around). */
+static bool view_bounds(struct state *s)
+{
+	__u64 mem = s->env->mem_bytes;
+	unsigned int i;
+
+	for (i = 0; i < nr_ranges(s); i++)
+		if (range(s, i)->bytes > mem ||
+		    range(s, i)->gpa > mem - range(s, i)->bytes)
+			return report(s, range(s, i)->gpa);
+	return false;
+}
+
+/* [a, a + as) and [b, b + bs) share a byte; no sum can overflow. */
+static bool overlap(__u64 a, __u64 as, __u64 b, __u64 bs)
+{
+	return a >= b ? a - b < bs : b - a < as;
+}
+
+/* One permission per page: two ranges may not claim the same one. */
+static bool view_overlap(struct state *s)
+{
+	const struct pmsw_view_range *a, *b;
+	unsigned int i, j;
+
+	for (j = 1; j < nr_ranges(s); j++) {
+		b = range(s, j);
+		for (i = 0; i < j; i++) {
+			a = range(s, i);
+			if (a->bytes && b->bytes &&
+			    overlap(a->gpa, a->bytes, b->gpa, b->bytes))
+				return report(s, b->gpa);
+		}
+	}
+	return false;
+}
+
 /* ---- the table ------------------------------------------------------ */
 
 #define S_CTX		"pmswitch.h"	/* not the SDM: the ABI's own rules */
@@ -881,6 +1020,8 @@ static bool sfmask_high(struct state *s)
 #define S_NR		"27.3.1.5"
 #define S_PDPTE		"27.3.1.6"
 #define S_HOST		"pmswitch host"	/* not the SDM: host protection */
+#define S_VIEW		"pmswitch view"	/* not the SDM: memory views */
+#define S_EPT		"29.3.3.1"	/* EPT misconfigurations */
 
 #define CP(x)		PMSW_CP_##x
 #define P_CS		PMSW_CP_SEG(PMSW_SEG_CS)
@@ -1164,6 +1305,27 @@ static const struct rule rules[] = {
 	RULE(CS_RPL_DPL, S_HOST, F(CS_SELECTOR), P_CS | CP(CR0) | P_FL,
 	     cs_rpl_dpl, PMSW_SEG_CS,
 	     "CS.RPL must equal CS.DPL for non-conforming code in protected mode: no instruction makes it differ"),
+
+	RULE(VIEW_COUNT, S_VIEW, 0, CP(VIEW), view_count, 0,
+	     "nr_view_ranges must be at most PMSW_MAX_VIEW_RANGES (8)"),
+	RULE(VIEW_RESERVED, S_VIEW, 0, CP(VIEW), view_reserved, 0,
+	     "reserved_view, view[].reserved and the unused view[] entries must be 0"),
+	RULE(VIEW_PERM_UNKNOWN, S_VIEW, 0, CP(VIEW), view_perm, PERM_UNKNOWN,
+	     "view[].perm may only hold PMSW_VIEW_R, PMSW_VIEW_W and PMSW_VIEW_X"),
+	RULE(VIEW_PERM_NONE, S_VIEW, 0, CP(VIEW), view_perm, PERM_NONE,
+	     "view[].perm must not be 0: leave the range out instead"),
+	RULE(VIEW_W_WITHOUT_R, S_EPT, 0, CP(VIEW), view_perm, PERM_W_NOT_R,
+	     "view[].perm: write without read is an EPT misconfiguration"),
+	RULE(VIEW_EXEC_ONLY, S_EPT, 0, CP(VIEW), view_perm, PERM_X_ONLY,
+	     "view[].perm: execute-only needs IA32_VMX_EPT_VPID_CAP[0], which this CPU lacks"),
+	RULE(VIEW_ALIGN, S_VIEW, 0, CP(VIEW), view_align, 0,
+	     "view[].gpa and view[].bytes must be multiples of 4096"),
+	RULE(VIEW_EMPTY, S_VIEW, 0, CP(VIEW), view_empty, 0,
+	     "view[].bytes must not be 0 (value: the range's gpa)"),
+	RULE(VIEW_BOUNDS, S_VIEW, 0, CP(VIEW), view_bounds, 0,
+	     "view[] range must lie inside the session's memory (value: its gpa)"),
+	RULE(VIEW_OVERLAP, S_VIEW, 0, CP(VIEW), view_overlap, 0,
+	     "view[] ranges must not overlap (value: the later range's gpa)"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */

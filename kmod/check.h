@@ -40,6 +40,8 @@
 /* STAR, LSTAR, CSTAR, FMASK and KERNEL_GS_BASE: what SYSCALL/SWAPGS use */
 #define PMSW_CP_SYSCALL		PMSW_BIT(24)
 #define PMSW_CP_CR2		PMSW_BIT(25)
+/* nr_view_ranges, reserved_view, view[]: the memory view */
+#define PMSW_CP_VIEW		PMSW_BIT(26)
 #define PMSW_CP_ALL		(~0ULL)
 
 /*
@@ -68,10 +70,9 @@
  * Rule numbers (struct pmsw_violation.rule), stable: a number is never
  * reused for another rule, a rule that goes away leaves a hole. Grouped by
  * SDM Vol. 3C section (2023+ numbering), except pmswitch's own groups:
- * the ABI (1-99) and host protection (700-799). Documentation/checks.rst
- * has the
- * table with sections, fields, parts and texts, and kmod/check.c the
- * rules themselves.
+ * the ABI (1-99), host protection (700-799) and memory views (800-899).
+ * Documentation/checks.rst has the table with sections, fields, parts and
+ * texts, and kmod/check.c the rules themselves.
  */
 enum pmsw_rule {
 	/* 1-99: the context as an ABI structure (pmswitch.h). */
@@ -247,13 +248,28 @@ enum pmsw_rule {
 	PMSW_RULE_SFMASK_HIGH		= 743,
 	/* 750-759: architecturally impossible state some CPUs refuse. */
 	PMSW_RULE_CS_RPL_DPL		= 750,
+
+	/*
+	 * 800-899: memory views (struct pmsw_context.view), pmswitch's own
+	 * rules, and the EPT rules a view would break (SDM 29.3.3.1).
+	 */
+	PMSW_RULE_VIEW_COUNT		= 800,
+	PMSW_RULE_VIEW_RESERVED		= 801,
+	PMSW_RULE_VIEW_PERM_UNKNOWN	= 802,
+	PMSW_RULE_VIEW_PERM_NONE	= 803,
+	PMSW_RULE_VIEW_W_WITHOUT_R	= 804,
+	PMSW_RULE_VIEW_EXEC_ONLY	= 805,
+	PMSW_RULE_VIEW_ALIGN		= 806,
+	PMSW_RULE_VIEW_EMPTY		= 807,
+	PMSW_RULE_VIEW_BOUNDS		= 808,
+	PMSW_RULE_VIEW_OVERLAP		= 809,
 };
 
 /*
  * What an entry will use besides the context: the VM-execution, exit and
  * entry controls the monitor derived (caps.h bit names), the capability
- * MSRs, and the processor's physical-address width (CPUID 0x80000008
- * EAX[7:0]).
+ * MSRs, the processor's physical-address width (CPUID 0x80000008
+ * EAX[7:0]), and the size of the session's memory (the bounds of a view).
  */
 struct pmsw_check_env {
 	const struct pmsw_vmx_caps *caps;
@@ -265,6 +281,8 @@ struct pmsw_check_env {
 	unsigned int phys_bits;
 	/* The processor supports SGX (CPUID.(EAX=7,ECX=0):EBX[2]). */
 	bool sgx;
+	/* Bytes of session memory (struct pmsw_memory.bytes). */
+	__u64 mem_bytes;
 };
 
 /*
@@ -277,8 +295,9 @@ int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
 		    struct pmsw_check_env *env, const char **why);
 
 /*
- * Rules 100-699 copy the SDM's VM-entry checks; 1-99 (the ABI) and
- * 700-799 (host protection) are pmswitch's own and always apply.
+ * Rules 100-699 copy the SDM's VM-entry checks; 1-99 (the ABI), 700-799
+ * (host protection) and 800-899 (memory views) are pmswitch's own and
+ * always apply.
  */
 static inline bool pmsw_rule_mirrors_sdm(__u32 rule)
 {

@@ -242,6 +242,14 @@ __u64 pmsw_ctx_changed_parts(const struct pmsw_context *a,
 	DIFF(kernel_gs_base, PMSW_CP_SYSCALL);
 	for (i = 0; i < PMSW_ARRAY_SIZE(a->pdpte); i++)
 		DIFF(pdpte[i], PMSW_CP_PDPTE);
+	DIFF(nr_view_ranges, PMSW_CP_VIEW);
+	DIFF(reserved_view, PMSW_CP_VIEW);
+	for (i = 0; i < PMSW_MAX_VIEW_RANGES; i++) {
+		DIFF(view[i].gpa, PMSW_CP_VIEW);
+		DIFF(view[i].bytes, PMSW_CP_VIEW);
+		DIFF(view[i].perm, PMSW_CP_VIEW);
+		DIFF(view[i].reserved, PMSW_CP_VIEW);
+	}
 	for (i = 0; i < PMSW_ARRAY_SIZE(a->reserved); i++)
 		DIFF(reserved[i], PMSW_CP_META);
 	for (i = 0; i < PMSW_NR_SEGS; i++) {

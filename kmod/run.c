@@ -112,7 +112,7 @@ static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	pmsw_vmcs_write32(v, VMCS_CPU_BASED_VM_EXEC_CONTROL, ctx->env.proc);
 	pmsw_vmcs_write32(v, VMCS_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_CONTROLS, ctx->env.exit);
-	pmsw_vmcs_write64(v, VMCS_EPT_POINTER, s->eptp);
+	pmsw_vmcs_write64(v, VMCS_EPT_POINTER, pmsw_ctx_eptp(s, ctx));
 	pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -377,10 +377,7 @@ static void block_begin(struct run_state *rs)
 		this_cpu_write(last_session, s->serial);
 	}
 	/* Translations of a freed EPT may linger with the same EPTP. */
-	if (!cpumask_test_cpu(cpu, s->ept_fresh)) {
-		pmsw_invept(s->invept_type, s->eptp);
-		cpumask_set_cpu(cpu, s->ept_fresh);
-	}
+	pmsw_session_ept_fresh(s, cpu);
 }
 
 /*

@@ -7,7 +7,9 @@
  * guest-physical address beyond it has no EPT entry, so an access there
  * is an EPT violation the run reports: the guest never reaches host
  * memory. It is charged to the caller's memory cgroup, and mmap() of the
- * file maps its pages into userspace.
+ * file maps its pages into userspace. A context with a memory view runs
+ * on an EPT of its own that maps only its view's ranges, with their
+ * permissions (Documentation/switching.rst, "Memory views").
  *
  * A context's state lives in its VMCS once it has run. Updating it first
  * reads the VMCS back (if the guest ran since), checks the new context
@@ -81,11 +83,11 @@ struct pmsw_session *pmsw_session_create(void)
 	/* Never reused, unlike the address (IBPB between sessions). */
 	s->serial = atomic64_inc_return(&session_serial);
 	mutex_init(&s->lock);
-	INIT_LIST_HEAD(&s->ept_pages);
+	INIT_LIST_HEAD(&s->ept.pages);
 	return s;
 }
 
-static u64 *ept_alloc_table(struct pmsw_session *s)
+static u64 *ept_alloc_table(struct pmsw_ept *ept)
 {
 	struct ept_page *p = kmalloc(sizeof(*p), GFP_GUEST);
 
@@ -96,57 +98,143 @@ static u64 *ept_alloc_table(struct pmsw_session *s)
 		kfree(p);
 		return NULL;
 	}
-	list_add(&p->node, &s->ept_pages);
+	list_add(&p->node, &ept->pages);
 	return p->table;
 }
 
-static void ept_free(struct pmsw_session *s)
+static void ept_free(struct pmsw_ept *ept)
 {
 	struct ept_page *p, *tmp;
 
-	list_for_each_entry_safe(p, tmp, &s->ept_pages, node) {
+	list_for_each_entry_safe(p, tmp, &ept->pages, node) {
 		free_page((unsigned long)p->table);
 		kfree(p);
 	}
-	INIT_LIST_HEAD(&s->ept_pages);
-	s->eptp = 0;
+	INIT_LIST_HEAD(&ept->pages);
+	ept->eptp = 0;
 }
 
 /* The next-level table under @entry, allocated on first use. */
-static u64 *ept_next(struct pmsw_session *s, u64 *entry)
+static u64 *ept_next(struct pmsw_ept *ept, u64 *entry)
 {
 	u64 *table;
 
 	if (*entry)
 		return phys_to_virt(*entry & PAGE_MASK);
-	table = ept_alloc_table(s);
+	table = ept_alloc_table(ept);
 	if (table)
 		*entry = virt_to_phys(table) | EPT_RWX;
 	return table;
 }
 
-/* Map guest-physical [0, @bytes) to @mem, 4 KiB at a time. */
-static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
+/*
+ * Map guest-physical [@gpa, @gpa + @bytes) to the same offsets of @mem,
+ * 4 KiB at a time, with permissions @perm (EPT bits 2:0, which are the
+ * PMSW_VIEW_* values). The tables above the leaves allow everything: the
+ * leaf alone decides (SDM 29.3.3.2).
+ */
+static int ept_map(struct pmsw_ept *ept, u64 *pml4, void *mem, u64 gpa,
+		   u64 bytes, u64 perm)
 {
-	u64 *pml4, *pdpt, *pd, *pt, gpa;
+	u64 *pdpt, *pd, *pt, end = gpa + bytes;
 
-	pml4 = ept_alloc_table(s);
-	if (!pml4)
-		return -ENOMEM;
-	for (gpa = 0; gpa < bytes; gpa += PAGE_SIZE) {
-		pdpt = ept_next(s, &pml4[(gpa >> 39) & 511]);
-		pd = pdpt ? ept_next(s, &pdpt[(gpa >> 30) & 511]) : NULL;
-		pt = pd ? ept_next(s, &pd[(gpa >> 21) & 511]) : NULL;
+	for (; gpa < end; gpa += PAGE_SIZE) {
+		pdpt = ept_next(ept, &pml4[(gpa >> 39) & 511]);
+		pd = pdpt ? ept_next(ept, &pdpt[(gpa >> 30) & 511]) : NULL;
+		pt = pd ? ept_next(ept, &pd[(gpa >> 21) & 511]) : NULL;
 		if (!pt)
 			return -ENOMEM;
 		pt[(gpa >> 12) & 511] = PFN_PHYS(vmalloc_to_pfn(mem + gpa)) |
-					EPT_MEMTYPE_WB | EPT_IGNORE_PAT | EPT_RWX;
+					EPT_MEMTYPE_WB | EPT_IGNORE_PAT | perm;
 		/* 256 MiB is 64Ki entries: let others run between tables. */
 		if (((gpa >> 12) & 511) == 511)
 			cond_resched();
 	}
-	s->eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
 	return 0;
+}
+
+/* The session's EPT: guest-physical [0, @bytes) to @mem, RWX. */
+static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
+{
+	u64 *pml4 = ept_alloc_table(&s->ept);
+	int err;
+
+	if (!pml4)
+		return -ENOMEM;
+	err = ept_map(&s->ept, pml4, mem, 0, bytes, EPT_RWX);
+	if (!err)
+		s->ept.eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
+	return err;
+}
+
+static void view_free(struct pmsw_ept *view)
+{
+	if (view) {
+		ept_free(view);
+		kfree(view);
+	}
+}
+
+/*
+ * An EPT for @c's memory view, built from the session's memory (fixed
+ * since SET_MEMORY, which comes before any context) with the ranges the
+ * checks accepted (rules 800-809): in bounds, aligned, disjoint. NULL in
+ * *@out when @c has no view.
+ */
+static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
+		      struct pmsw_ept **out)
+{
+	struct pmsw_ept *view;
+	unsigned int i;
+	u64 *pml4;
+	int err = 0;
+
+	*out = NULL;
+	if (!c->nr_view_ranges)
+		return 0;
+	view = kzalloc(sizeof(*view), GFP_GUEST);
+	if (!view)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&view->pages);
+	pml4 = ept_alloc_table(view);
+	if (!pml4)
+		err = -ENOMEM;
+	for (i = 0; !err && i < c->nr_view_ranges; i++)
+		err = ept_map(view, pml4, s->mem, c->view[i].gpa,
+			      c->view[i].bytes, c->view[i].perm);
+	if (err) {
+		view_free(view);
+		return err;
+	}
+	view->eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
+	*out = view;
+	return 0;
+}
+
+/*
+ * Before the first entry of a block on @cpu, interrupts off: a new EPT's
+ * tables may sit where a freed one's were, with the same EPTP, and the
+ * CPU may still cache translations of the old one (SDM 29.4.3.1). Every
+ * EPT of the session is invalidated on a CPU once after the last one was
+ * built (CONTEXT_CREATE/SET clear the mask; no run is in progress then).
+ * One mask for all keeps the run path short; the price is an INVEPT of
+ * unchanged EPTs after a view changed, which is rare.
+ */
+void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
+{
+	unsigned int i;
+
+	if (cpumask_test_cpu(cpu, s->ept_fresh))
+		return;
+	pmsw_invept(s->invept_type, s->ept.eptp);
+	/* A global INVEPT flushes the views' EPTs too (SDM 31.3). */
+	if (s->invept_type == PMSW_INVEPT_SINGLE) {
+		for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+			if (s->ctx[i] && s->ctx[i]->view)
+				pmsw_invept(s->invept_type,
+					    s->ctx[i]->view->eptp);
+	}
+	cpumask_set_cpu(cpu, s->ept_fresh);
 }
 
 /*
@@ -216,7 +304,7 @@ static int set_memory_locked(struct pmsw_session *s, u64 bytes)
 		return pmsw_refuse(-ENOMEM, "SET_MEMORY", "not enough memory for the guest");
 	err = ept_build(s, mem, bytes);
 	if (err) {
-		ept_free(s);
+		ept_free(&s->ept);
 		vfree(mem);
 		return pmsw_refuse(err, "SET_MEMORY", "not enough memory for the EPT");
 	}
@@ -397,6 +485,20 @@ static int cpu_checks_allowed(const struct pmsw_context *next, const char *cmd)
 }
 
 /*
+ * Replace @ctx's view EPT with @view; @s->lock held and no run in
+ * progress, so no CPU is in VMX non-root operation with the old one, and
+ * the next block on each CPU invalidates the new one first.
+ */
+static void ctx_set_view(struct pmsw_session *s, struct pmsw_ctx *ctx,
+			 struct pmsw_ept *view)
+{
+	view_free(ctx->view);
+	ctx->view = view;
+	if (view)
+		cpumask_clear(s->ept_fresh);
+}
+
+/*
  * Check @next against the rules that read the parts that changed from
  * @ctx->cur; on success mark the VMCS fields whose values change.
  */
@@ -405,23 +507,34 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 		      struct pmsw_context_op *op)
 {
 	struct pmsw_ctx_fields *old;
+	struct pmsw_ept *view = NULL;
 	struct pmsw_check_env env;
 	unsigned int i, n;
+	int err;
 
 	load_pdptes(s, next);
 	ctx_env(s, next, &env);
 	n = pmsw_check_context(next, &env, parts, &op->violation, 1);
 	op->nr_violations = n;
+	/* Execute-only pages: the context is fine, the CPU lacks them. */
 	if (n)
-		return -EINVAL;
+		return op->violation.rule == PMSW_RULE_VIEW_EXEC_ONLY ?
+		       -EOPNOTSUPP : -EINVAL;
+	if (parts & PMSW_CP_VIEW) {
+		err = view_build(s, next, &view);
+		if (err)
+			return err;
+	}
 
 	if (parts == PMSW_CP_ALL) {
 		pmsw_ctx_fields(next, &env, &ctx->fields);
 		memcpy(ctx->dirty, ctx->fields.set, sizeof(ctx->dirty));
 	} else {
 		old = kmalloc(sizeof(*old), GFP_KERNEL);
-		if (!old)
+		if (!old) {
+			view_free(view);
 			return -ENOMEM;
+		}
 		/* @cur may have been read back since @fields was computed. */
 		pmsw_ctx_fields(&ctx->cur, &ctx->env, old);
 		pmsw_ctx_fields(next, &env, &ctx->fields);
@@ -435,6 +548,8 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	ctx->cur = *next;
 	ctx->env = env;
 	memcpy(ctx->regs, next->gpr, sizeof(ctx->regs));
+	if (parts & PMSW_CP_VIEW)
+		ctx_set_view(s, ctx, view);
 	return 0;
 }
 
@@ -461,7 +576,7 @@ static int copy_ctx_in(struct pmsw_context *c, const struct pmsw_context_op *op,
 static long finish_op(struct pmsw_context_op *op, void __user *uarg,
 		      long err, const char *cmd)
 {
-	if (err == -EINVAL && op->nr_violations)
+	if (op->nr_violations)
 		pr_info_ratelimited("%s: context breaks %u rule(s), first: %s %s (SDM %s), value %#llx\n",
 				    cmd, op->nr_violations,
 				    pmsw_vmcs_field_name(op->violation.field) ?: "context",
@@ -484,6 +599,8 @@ static int session_setup_controls(struct pmsw_session *s)
 	if (err)
 		return pmsw_refuse(err, "CONTEXT_CREATE", why);
 	s->base_env.sgx = boot_cpu_has(X86_FEATURE_SGX);
+	/* Fixed since SET_MEMORY, which CONTEXT_CREATE requires. */
+	s->base_env.mem_bytes = s->mem_bytes;
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
 	s->preemption_ticks = max_t(u32, 1, tsc_khz >> (s->caps.misc & 0x1f));
 
@@ -508,6 +625,7 @@ static int session_setup_controls(struct pmsw_session *s)
 
 static void ctx_free(struct pmsw_ctx *ctx)
 {
+	view_free(ctx->view);
 	pmsw_vmcs_free(ctx->vmcs);
 	pmsw_fpu_free(ctx->fpu);
 	kfree(ctx);
@@ -761,7 +879,7 @@ void pmsw_session_destroy(struct pmsw_session *s)
 		pmsw_vmx_put();
 	if (s->holds_vmx)
 		pmsw_vmx_put();
-	ept_free(s);
+	ept_free(&s->ept);
 	vfree(s->mem);
 	free_cpumask_var(s->ept_fresh);
 	mutex_destroy(&s->lock);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A session: one open file of /dev/pmswitch, with its guest memory (and
- * the EPT that maps it), its contexts (one VMCS each) and its counters.
+ * the EPT that maps it), its contexts (one VMCS each, and an EPT of their
+ * own for those with a memory view) and its counters.
  *
  * Lifetime and locking (Documentation/design.rst, "Sessions"):
  * - the session lives until the file's last reference is dropped; an
@@ -17,7 +18,9 @@
  *   takes it;
  * - a run does not hold @lock: it marks the session @running instead,
  *   and while it is set SET_MEMORY and CONTEXT_* refuse with EBUSY, so
- *   the contexts, VMCSs, memory and EPT a run uses stay as they are.
+ *   the contexts, VMCSs, memory and EPTs a run uses stay as they are; a
+ *   view's EPT is therefore replaced or freed only while no CPU can be
+ *   in VMX non-root operation with it.
  */
 #ifndef PMSW_SESSION_H
 #define PMSW_SESSION_H
@@ -30,8 +33,16 @@
 #include "ctxmap.h"
 #include "vmcs.h"
 
+/* One EPT: its paging-structure pages and the EPTP that points at them. */
+struct pmsw_ept {
+	struct list_head pages;
+	u64 eptp;
+};
+
 struct pmsw_ctx {
 	unsigned int id;
+	/* The EPT of @cur's memory view; NULL: the session's (no view). */
+	struct pmsw_ept *view;
 	struct pmsw_vmcs *vmcs;
 	/* The context as last submitted or read back. */
 	struct pmsw_context cur;
@@ -60,11 +71,14 @@ struct pmsw_session {
 	/* Guest memory: written once, before @mem is published. */
 	void *mem;
 	u64 mem_bytes;
-	u64 eptp;
+	/* All of @mem, RWX: the EPT of every context without a view. */
+	struct pmsw_ept ept;
 	/* INVEPT type the CPU supports for it (IA32_VMX_EPT_VPID_CAP). */
 	unsigned long invept_type;
-	struct list_head ept_pages;
-	/* CPUs that have flushed stale translations of @eptp (INVEPT). */
+	/*
+	 * CPUs that have flushed stale translations of every EPT of the
+	 * session (INVEPT) since the last one was built.
+	 */
 	cpumask_var_t ept_fresh;
 
 	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
@@ -97,6 +111,14 @@ int pmsw_session_run_begin(struct pmsw_session *s);
 void pmsw_session_run_end(struct pmsw_session *s);
 
 struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id);
+void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu);
+
+/* The EPTP @ctx runs with: its view's EPT, or the session's. */
+static inline u64 pmsw_ctx_eptp(const struct pmsw_session *s,
+				const struct pmsw_ctx *ctx)
+{
+	return ctx->view ? ctx->view->eptp : s->ept.eptp;
+}
 int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx);
 
 #endif /* PMSW_SESSION_H */

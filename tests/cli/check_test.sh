@@ -53,13 +53,23 @@ t missing_file_is_one_clear_line 1 \
 	"$cli" check "$dir/nope.ctx"
 t one_bad_file_fails_the_whole_check 1 "$dir/pae.ctx: ok" \
 	"$cli" check "$dir/pae.ctx" "$dir/long64_cs_l_and_d.ctx"
-t no_file_is_a_usage_error 2 "usage: pmswitch check FILE..." \
+t no_file_is_a_usage_error 2 "usage: pmswitch check [--mem BYTES] FILE..." \
 	"$cli" check
 t json_reports_violations_as_objects 1 \
 	'"rule": 266, "section": "27.3.1.2", "field": "GUEST_CS_AR_BYTES", "value": 57499' \
 	"$cli" --json check "$dir/long64_cs_l_and_d.ctx"
 t json_reports_parse_errors_with_position 1 '"line": 2, "column": 12}' \
 	"$cli" --json check "$dir/unknown_flag.ctx"
+t valid_view_passes 0 "$dir/views.ctx: ok" \
+	"$cli" check "$dir/views.ctx"
+t view_write_without_read_names_rule_and_section 1 \
+	"view_write_only.ctx: rule 804 (SDM 29.3.3.1): context = 0x2: view[].perm: write without read is an EPT misconfiguration" \
+	"$cli" check "$dir/view_write_only.ctx"
+t view_is_checked_against_the_memory_size 1 \
+	"views.ctx: rule 808 (pmswitch view): context = 0x101000: view[] range must lie inside the session's memory" \
+	"$cli" check --mem 0x102000 "$dir/views.ctx"
+t bad_mem_is_a_usage_error 2 "--mem: expected a multiple of 4096" \
+	"$cli" check --mem 4097 "$dir/views.ctx"
 if command -v python3 >/dev/null; then
 	t json_output_is_valid_json 0 "" sh -c \
 		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/long64_host_rules.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"

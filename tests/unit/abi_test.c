@@ -80,4 +80,18 @@ TEST(uapi_structs_have_no_implicit_padding)
 	EXPECT_EQ(0, offsetof(struct pmsw_info, cpus) % 8);
 }
 
+/* ABI version 4: the memory view sits between kernel_gs_base and reserved. */
+TEST(context_layout_of_abi_version_4)
+{
+	EXPECT_EQ(4, PMSW_ABI_VERSION);
+	EXPECT_EQ(24, sizeof(struct pmsw_view_range));
+	EXPECT_EQ(16, offsetof(struct pmsw_view_range, perm));
+	EXPECT_EQ(560, offsetof(struct pmsw_context, nr_view_ranges));
+	EXPECT_EQ(564, offsetof(struct pmsw_context, reserved_view));
+	EXPECT_EQ(568, offsetof(struct pmsw_context, view));
+	EXPECT_EQ(568 + 8 * 24, offsetof(struct pmsw_context, reserved));
+	EXPECT_EQ(568 + 8 * 24 + 16, sizeof(struct pmsw_context));
+	EXPECT_EQ(0, sizeof(struct pmsw_context) % 8);
+}
+
 TEST_HARNESS_MAIN

@@ -17,6 +17,8 @@
 #include "bochs_caps.h"
 
 #define PHYS_BITS	39
+/* Session memory of the environments below: what views must lie in. */
+#define MEM_BYTES	0x400000ULL
 
 #define CR0_PE		0x1ULL
 #define CR0_ET		0x10ULL
@@ -191,6 +193,7 @@ static struct pmsw_check_env valid_env(enum mode m,
 	struct pmsw_check_env e = {
 		.caps = caps,
 		.phys_bits = PHYS_BITS,
+		.mem_bytes = MEM_BYTES,
 	};
 	__u32 entry = PMSW_ENTRY_LOAD_DEBUG | PMSW_ENTRY_LOAD_PAT |
 		      PMSW_ENTRY_LOAD_EFER;
@@ -1166,6 +1169,119 @@ BREAK_HOST(sfmask_high_half_is_refused, LONG64, SFMASK_HIGH, 0,
 	c->sfmask |= 1ULL << 32;
 }
 
+/* 800-899: memory views; each case breaks its rule alone. */
+#define BREAK_VIEW(name, r, sect, val) \
+	BREAK_CASE(name, FLAT, PMSW_RULE_##r, sect, 0, val, true)
+#define S_VIEW	"pmswitch view"
+#define S_EPT	"29.3.3.1"
+
+static void set_range(struct pmsw_context *c, unsigned int i, __u64 gpa,
+		      __u64 bytes, __u32 perm)
+{
+	c->view[i] = (struct pmsw_view_range){ gpa, bytes, perm, 0 };
+	if (c->nr_view_ranges <= i)
+		c->nr_view_ranges = i + 1;
+}
+
+BREAK_VIEW(more_than_8_view_ranges_are_refused, VIEW_COUNT, S_VIEW, 9)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_MAX_VIEW_RANGES; i++)
+		set_range(c, i, i * 0x1000, 0x1000, PMSW_VIEW_R);
+	c->nr_view_ranges = 9;
+}
+
+BREAK_VIEW(nonzero_reserved_view_is_refused, VIEW_RESERVED, S_VIEW, 5)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_R);
+	c->reserved_view = 5;
+}
+
+BREAK_VIEW(nonzero_range_reserved_is_refused, VIEW_RESERVED, S_VIEW, 3)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_R);
+	c->view[0].reserved = 3;
+}
+
+BREAK_VIEW(unused_view_entry_must_be_zero, VIEW_RESERVED, S_VIEW, 0x7000)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_R);
+	c->view[5].gpa = 0x7000;
+}
+
+BREAK_VIEW(unknown_view_permission_is_refused, VIEW_PERM_UNKNOWN, S_VIEW,
+	   0x9)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_R | 0x8);
+}
+
+BREAK_VIEW(view_range_without_permission_is_refused, VIEW_PERM_NONE, S_VIEW,
+	   0)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_RWX);
+	set_range(c, 1, 0x8000, 0x1000, 0);
+}
+
+BREAK_VIEW(write_without_read_is_refused, VIEW_W_WITHOUT_R, S_EPT,
+	   PMSW_VIEW_W)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_W);
+}
+
+BREAK_VIEW(write_execute_without_read_is_refused, VIEW_W_WITHOUT_R, S_EPT,
+	   PMSW_VIEW_W | PMSW_VIEW_X)
+{
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_W | PMSW_VIEW_X);
+}
+
+BREAK_VIEW(execute_only_is_refused_without_the_capability, VIEW_EXEC_ONLY,
+	   S_EPT, PMSW_VIEW_X)
+{
+	caps->ept_vpid_cap &= ~1ULL;
+	set_range(c, 0, 0x1000, 0x1000, PMSW_VIEW_X);
+}
+
+BREAK_VIEW(unaligned_view_gpa_is_refused, VIEW_ALIGN, S_VIEW, 0x1800)
+{
+	set_range(c, 0, 0x1800, 0x1000, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(unaligned_view_length_is_refused, VIEW_ALIGN, S_VIEW, 0x1800)
+{
+	set_range(c, 0, 0x1000, 0x1800, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(empty_view_range_is_refused, VIEW_EMPTY, S_VIEW, 0x2000)
+{
+	set_range(c, 0, 0x2000, 0, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(view_range_past_the_memory_is_refused, VIEW_BOUNDS, S_VIEW,
+	   MEM_BYTES - 0x1000)
+{
+	set_range(c, 0, MEM_BYTES - 0x1000, 0x2000, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(view_range_wrapping_around_is_refused, VIEW_BOUNDS, S_VIEW,
+	   ~0xfffULL)
+{
+	set_range(c, 0, ~0xfffULL, 0x2000, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(overlapping_view_ranges_are_refused, VIEW_OVERLAP, S_VIEW,
+	   0x2000)
+{
+	set_range(c, 0, 0x1000, 0x2000, PMSW_VIEW_RWX);
+	set_range(c, 1, 0x2000, 0x2000, PMSW_VIEW_R);
+}
+
+BREAK_VIEW(contained_view_range_is_refused, VIEW_OVERLAP, S_VIEW, 0x1000)
+{
+	set_range(c, 0, 0x3000, 0x1000, PMSW_VIEW_R);
+	set_range(c, 1, 0x1000, 0x8000, PMSW_VIEW_R);
+}
+
 TEST_F(rule, is_reported_first_with_field_and_value)
 {
 	struct pmsw_violation out[MAX_OUT];
@@ -1186,8 +1302,8 @@ TEST_F(rule, is_reported_first_with_field_and_value)
 		EXPECT_EQ(1, n);
 }
 
-/* PMSW_CP_* bits in use: up to PMSW_CP_CR2. */
-#define NR_PART_BITS	26
+/* PMSW_CP_* bits in use: up to PMSW_CP_VIEW. */
+#define NR_PART_BITS	27
 
 /* Copy from @src to @dst the fields of part @bit (one PMSW_CP_* bit). */
 static void copy_part(struct pmsw_context *dst, const struct pmsw_context *src,
@@ -1257,6 +1373,11 @@ static void copy_part(struct pmsw_context *dst, const struct pmsw_context *src,
 		break;
 	case 25:
 		dst->cr2 = src->cr2;
+		break;
+	case 26:
+		dst->nr_view_ranges = src->nr_view_ranges;
+		dst->reserved_view = src->reserved_view;
+		memcpy(dst->view, src->view, sizeof(dst->view));
 		break;
 	default:
 		if (bit >= 16 && bit < 16 + PMSW_NR_SEGS)
@@ -1363,6 +1484,11 @@ static const char *expected_section(__u32 rule)
 		"27.3.1.5", "27.3.1.6", "pmswitch host",
 	};
 
+	/* Views: the ABI's own rules, and the EPT misconfigurations. */
+	if (rule == PMSW_RULE_VIEW_W_WITHOUT_R || rule == PMSW_RULE_VIEW_EXEC_ONLY)
+		return "29.3.3.1";
+	if (rule / 100 == 8)
+		return "pmswitch view";
 	return rule / 100 < PMSW_ARRAY_SIZE(sections) ?
 	       sections[rule / 100] : "?";
 }
@@ -1384,8 +1510,8 @@ TEST(rule_table_is_sorted_unique_and_fits_the_report)
 		if (d.rule < 100) {
 			EXPECT_EQ(0, d.field);
 		} else if (d.rule >= 700 && d.field == 0) {
-			/* A host rule about state outside the VMCS. */
-			EXPECT_EQ(0, d.parts & ~PMSW_CP_SYSCALL);
+			/* A rule about state outside the VMCS. */
+			EXPECT_EQ(0, d.parts & ~(PMSW_CP_SYSCALL | PMSW_CP_VIEW));
 		} else {
 			EXPECT_NE(NULL, pmsw_vmcs_field_name(d.field));
 			EXPECT_EQ(PMSW_VMCS_KIND_GUEST,
@@ -1945,6 +2071,65 @@ TEST(changed_parts_name_the_abi_3_fields)
 	}
 	EXPECT_EQ(PMSW_CP_ALL, PMSW_CP_ALL | PMSW_CP_SYSCALL | PMSW_CP_CR2);
 	EXPECT_EQ(0, (PMSW_CP_SYSCALL | PMSW_CP_CR2) & PMSW_CP_SEGS);
+}
+
+TEST(views_with_every_allowed_permission_are_accepted)
+{
+	static const __u32 perms[] = {
+		PMSW_VIEW_R, PMSW_VIEW_R | PMSW_VIEW_W,
+		PMSW_VIEW_R | PMSW_VIEW_X, PMSW_VIEW_RWX, PMSW_VIEW_X,
+	};
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(PAGING);
+	struct pmsw_check_env e = valid_env(PAGING, &haswell);
+	unsigned int i;
+
+	/* Haswell (Bochs) has execute-only EPT: IA32_VMX_EPT_VPID_CAP[0]. */
+	ASSERT_TRUE(haswell.ept_vpid_cap & 1);
+	for (i = 0; i < PMSW_ARRAY_SIZE(perms); i++)
+		set_range(&c, i, 0x10000 * (i + 1), 0x3000, perms[i]);
+	/* Adjacent ranges and the last page of memory are fine. */
+	set_range(&c, i++, 0x13000, 0x1000, PMSW_VIEW_R);
+	set_range(&c, i, MEM_BYTES - 0x1000, 0x1000, PMSW_VIEW_R);
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+	/* All of memory in one range. */
+	memset(c.view, 0, sizeof(c.view));
+	c.nr_view_ranges = 0;
+	set_range(&c, 0, 0, MEM_BYTES, PMSW_VIEW_RWX);
+	EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+}
+
+TEST(view_rules_also_bind_contexts_the_cpu_judges)
+{
+	struct pmsw_violation out[MAX_OUT];
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env e = valid_env(FLAT, &haswell);
+
+	c.flags = PMSW_CONTEXT_F_CPU_CHECKS;
+	set_range(&c, 0, 0x1000, 0x1000, PMSW_VIEW_W);
+	ASSERT_EQ(1, check_all_expect(_metadata, &c, &e, out, 1));
+	EXPECT_EQ(PMSW_RULE_VIEW_W_WITHOUT_R, out[0].rule);
+	EXPECT_FALSE(pmsw_rule_mirrors_sdm(PMSW_RULE_VIEW_EXEC_ONLY));
+}
+
+TEST(changed_parts_name_the_view)
+{
+	struct pmsw_context a = valid_ctx(FLAT), b;
+
+	set_range(&a, 0, 0x1000, 0x1000, PMSW_VIEW_RWX);
+	b = a;
+	EXPECT_EQ(0, pmsw_ctx_changed_parts(&a, &b));
+	b.view[0].perm = PMSW_VIEW_R;
+	EXPECT_EQ(PMSW_CP_VIEW, pmsw_ctx_changed_parts(&a, &b));
+	b = a;
+	b.nr_view_ranges = 0;
+	EXPECT_EQ(PMSW_CP_VIEW, pmsw_ctx_changed_parts(&a, &b));
+	b = a;
+	b.view[7].reserved = 1;
+	EXPECT_EQ(PMSW_CP_VIEW, pmsw_ctx_changed_parts(&a, &b));
+	b = a;
+	b.reserved_view = 1;
+	EXPECT_EQ(PMSW_CP_VIEW, pmsw_ctx_changed_parts(&a, &b));
 }
 
 TEST_HARNESS_MAIN

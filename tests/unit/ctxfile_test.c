@@ -118,6 +118,44 @@ TEST(text_need_not_be_nul_terminated)
 	EXPECT_EQ(7, c.rip);
 }
 
+TEST(view_ranges_are_parsed_in_order_and_printed_back)
+{
+	static const char *const lines[] = {
+		"view = 0x100000 0x1000 rx",
+		"view = 0x101000 0x4000 rw",
+		"view = 0x200000 0x2000 x",
+		"view = 0x300000 0x1000 rwx",
+		"view = 0x400000 0x1000 r",
+	};
+	struct pmsw_context c, again;
+	struct ctxfile_error e;
+	char text[512], line[64];
+	size_t pos = 0, i;
+
+	for (i = 0; i < 5; i++)
+		pos += snprintf(text + pos, sizeof(text) - pos, "%s\n", lines[i]);
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%s", e.msg);
+	ASSERT_EQ(5, c.nr_view_ranges);
+	EXPECT_EQ(0x101000, c.view[1].gpa);
+	EXPECT_EQ(0x4000, c.view[1].bytes);
+	EXPECT_EQ(PMSW_VIEW_R | PMSW_VIEW_W, c.view[1].perm);
+	EXPECT_EQ(PMSW_VIEW_X, c.view[2].perm);
+	EXPECT_EQ(PMSW_VIEW_RWX, c.view[3].perm);
+	EXPECT_EQ(0, c.view[5].gpa | c.view[5].bytes | c.view[5].perm);
+	/* Printed back, each range is the line that set it. */
+	pos = 0;
+	for (i = 0; i < c.nr_view_ranges; i++) {
+		ctxfile_format_view(&c.view[i], line, sizeof(line));
+		EXPECT_STREQ(lines[i], line);
+		pos += snprintf(text + pos, sizeof(text) - pos, "%s\n", line);
+	}
+	ASSERT_EQ(0, parse(text, &again, &e));
+	EXPECT_EQ(0, memcmp(&c, &again, sizeof(c)));
+	/* Upper case and any order. */
+	ASSERT_EQ(0, parse("view = 4096 8192 XR\n", &c, &e));
+	EXPECT_EQ(PMSW_VIEW_R | PMSW_VIEW_X, c.view[0].perm);
+}
+
 struct bad_case {
 	const char *text;
 	unsigned int line, col;
@@ -146,6 +184,16 @@ static const struct bad_case bad_cases[] = {
 	{ "cr2 = 1\ncr2 = 2\n", 2, 1, "'cr2' is set twice" },
 	{ "rip = 1 2\n", 1, 9, "unexpected '2' after the value" },
 	{ "= 1\n", 1, 1, "expected a setting name" },
+	{ "view = 0x1000\n", 1, 14, "view: expected BYTES after the address" },
+	{ "view = 0x1000 0x1000\n", 1, 21, "view: expected permissions (r, w, x)" },
+	{ "view = 0x1000 0x1000 rwq\n", 1, 22, "view: permissions 'rwq': expected r, w and x" },
+	{ "view = 0x1000 0x1000 rr\n", 1, 22, "each at most once" },
+	{ "view = 0x1000 0x1000 rw 7\n", 1, 25, "unexpected '7' after the value" },
+	{ "view =\n", 1, 7, "view: expected GPA BYTES PERM" },
+	{ "view = 0 4096 r\nview = 4096 4096 r\nview = 8192 4096 r\n"
+	  "view = 12288 4096 r\nview = 16384 4096 r\nview = 20480 4096 r\n"
+	  "view = 24576 4096 r\nview = 28672 4096 r\nview = 32768 4096 r\n",
+	  9, 7, "view: at most 8 ranges" },
 };
 
 TEST(each_mistake_is_reported_with_line_and_column)

@@ -169,6 +169,51 @@ GUEST(out_loop32)
 	jmp	1b
 END(out_loop32)
 
+/*
+ * Memory views (views_test): %ecx rounds of writing %edx + %ecx to the
+ * own data word at %edi, reading it back, counting at 4(%edi) and
+ * switching to %esi; after each switch the word must still hold the
+ * value (the other context cannot reach it). Then touch %ebp if it is
+ * not 0: bit 0 set writes there, bit 1 set jumps there, neither reads.
+ * Stops with 0x600d, or 0xbad when a word changed.
+ */
+GUEST(views32)
+1:	lea	(%edx,%ecx), %eax
+	mov	%eax, (%edi)
+	cmp	(%edi), %eax
+	jne	3f
+	incl	4(%edi)
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	lea	(%edx,%ecx), %eax
+	cmp	(%edi), %eax
+	jne	3f
+	dec	%ecx
+	jnz	1b
+	test	%ebp, %ebp
+	jz	2f
+	test	$1, %ebp
+	jnz	4f
+	test	$2, %ebp
+	jnz	5f
+	mov	(%ebp), %eax
+	jmp	2f
+4:	and	$~1, %ebp
+	movl	$0x5a5a5a5a, (%ebp)
+	jmp	2f
+5:	and	$~2, %ebp
+	jmp	*%ebp
+2:	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	hlt
+3:	mov	$HC_STOP, %eax
+	mov	$0xbad, %ebx
+	vmcall
+	hlt
+END(views32)
+
 /* ---- 64-bit mode ---- */
 	.code64
 GUEST(switch64)

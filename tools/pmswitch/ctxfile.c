@@ -9,6 +9,8 @@
  *                                  # limit, ar; "unusable" marks it so
  *   gdtr = base=0x1000 limit=0x3f
  *   exception_bitmap = UD | GP
+ *   view = 0x100000 0x1000 rx      # memory view: gpa, bytes, r/w/x;
+ *   view = 0x101000 0x4000 rw      # one line per range, up to 8
  *
  * Errors carry line and column; the parser never reads past @len and
  * never needs the text to be NUL-terminated.
@@ -78,7 +80,7 @@ static const struct flag ar_flags[] = {
 
 static const struct flag no_flags[] = { { NULL, 0 } };
 
-enum kind { SCALAR, SEGMENT, DTABLE };
+enum kind { SCALAR, SEGMENT, DTABLE, VIEW };
 
 struct key {
 	const char *name;
@@ -139,6 +141,7 @@ static const struct key keys[] = {
 	{ "tr", SEGMENT, CTX(seg[PMSW_SEG_TR]), 0, NULL },
 	{ "gdtr", DTABLE, CTX(gdtr), 0, NULL },
 	{ "idtr", DTABLE, CTX(idtr), 0, NULL },
+	{ "view", VIEW, CTX(view), 0, NULL },
 };
 
 static const struct {
@@ -360,6 +363,68 @@ static int parse_pairs(struct cursor *c, const struct key *k,
 	return 0;
 }
 
+/* "r", "rw", "rx", "rwx", "x", ... in any order, each letter once. */
+static int parse_perm(struct cursor *c, const char *w, size_t len,
+		      uint32_t *perm)
+{
+	static const char letters[] = "rwx";
+	const char *l;
+	size_t i;
+
+	*perm = 0;
+	for (i = 0; i < len; i++) {
+		l = strchr(letters, w[i] | 0x20);
+		if (!l || (*perm & (1U << (l - letters))))
+			return error_at(c, w, "view: permissions '%.*s': expected r, w and x, each at most once",
+					(int)len, w);
+		*perm |= 1U << (l - letters);
+	}
+	return 0;
+}
+
+/* view = GPA BYTES PERM: one more range of the memory view. */
+static int parse_view(struct cursor *c, struct pmsw_context *ctx)
+{
+	struct pmsw_view_range r = { 0 };
+	uint64_t gpa, bytes;
+	const char *w;
+	size_t len;
+
+	if (ctx->nr_view_ranges >= PMSW_MAX_VIEW_RANGES)
+		return error_at(c, c->p, "view: at most %u ranges",
+				PMSW_MAX_VIEW_RANGES);
+	skip_blanks(c);
+	len = word(c, &w);
+	if (!len || parse_number(c, w, len, &gpa))
+		return len ? -1 : error_at(c, c->p, "view: expected GPA BYTES PERM, e.g. 0x1000 0x3000 rw");
+	skip_blanks(c);
+	len = word(c, &w);
+	if (!len || parse_number(c, w, len, &bytes))
+		return len ? -1 : error_at(c, c->p, "view: expected BYTES after the address");
+	skip_blanks(c);
+	len = word(c, &w);
+	if (!len)
+		return error_at(c, c->p, "view: expected permissions (r, w, x) after the size");
+	if (parse_perm(c, w, len, &r.perm))
+		return -1;
+	r.gpa = gpa;
+	r.bytes = bytes;
+	ctx->view[ctx->nr_view_ranges++] = r;
+	return 0;
+}
+
+int ctxfile_format_view(const struct pmsw_view_range *r, char *buf,
+			size_t size)
+{
+	return snprintf(buf, size, "view = %#llx %#llx %s%s%s%s",
+			(unsigned long long)r->gpa,
+			(unsigned long long)r->bytes,
+			r->perm & PMSW_VIEW_R ? "r" : "",
+			r->perm & PMSW_VIEW_W ? "w" : "",
+			r->perm & PMSW_VIEW_X ? "x" : "",
+			r->perm & ~PMSW_VIEW_RWX ? "?" : "");
+}
+
 int ctxfile_preset(const char *name, struct pmsw_context *ctx)
 {
 	size_t i;
@@ -425,10 +490,13 @@ static int parse_line(struct cursor *c, struct pmsw_context *ctx,
 		}
 		if (!k)
 			return error_at(c, w, "unknown setting '%.*s'", (int)len, w);
-		if (seen[i])
+		if (seen[i] && k->kind != VIEW)
 			return error_at(c, w, "'%s' is set twice", k->name);
 		seen[i] = 1;
-		if (k->kind != SCALAR) {
+		if (k->kind == VIEW) {
+			if (parse_view(c, ctx))
+				return -1;
+		} else if (k->kind != SCALAR) {
 			if (parse_pairs(c, k, ctx))
 				return -1;
 		} else {

@@ -24,6 +24,13 @@ struct ctxfile_error {
 int ctxfile_parse(const char *text, size_t len, struct pmsw_context *ctx,
 		  struct ctxfile_error *err);
 
+/*
+ * One range of a memory view as the line that sets it, e.g.
+ * "view = 0x1000 0x3000 rw" (snprintf's return value).
+ */
+int ctxfile_format_view(const struct pmsw_view_range *r, char *buf,
+			size_t size);
+
 /* The preset called @name, or -1 if there is none. */
 int ctxfile_preset(const char *name, struct pmsw_context *ctx);
 

@@ -691,7 +691,7 @@ static const char *sdm(const struct pmsw_violation *v)
 }
 
 static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
-		     bool first)
+		     uint64_t mem, bool first)
 {
 	struct pmsw_violation v[64];
 	struct pmsw_check_env env;
@@ -737,6 +737,7 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 	if (ctx.efer & EFER_LMA)
 		env.entry |= PMSW_ENTRY_IA32E_MODE;
 	env.sgx = cpu_has_sgx();
+	env.mem_bytes = mem;
 	n = pmsw_check_context(&ctx, &env, PMSW_CP_ALL, v, 64);
 	if (json) {
 		printf("{\"file\": ");
@@ -769,20 +770,35 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 	return n ? EXIT_FAIL : EXIT_OK;
 }
 
-/* Parse and check context files without the module (SDM 27.3.1 rules). */
+static int parse_u64(const char *s, uint64_t *v);
+
+/*
+ * Parse and check context files without the module (SDM 27.3.1 rules);
+ * views are checked against --mem bytes of session memory (run's
+ * default if not given).
+ */
 static int cmd_check(int argc, char **argv)
 {
 	struct pmsw_vmx_caps caps;
+	uint64_t mem = GUEST_MEM;
 	const char *which;
 	int i, ret = EXIT_OK;
 
+	if (argc >= 3 && !strcmp(argv[1], "--mem")) {
+		if (parse_u64(argv[2], &mem) || !mem || mem % 4096 ||
+		    mem > PMSW_MAX_MEMORY)
+			return fail(EXIT_USAGE, "--mem: expected a multiple of 4096 up to %llu, not '%s'",
+				    (unsigned long long)PMSW_MAX_MEMORY, argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2)
-		return fail(EXIT_USAGE, "usage: pmswitch check FILE...");
+		return fail(EXIT_USAGE, "usage: pmswitch check [--mem BYTES] FILE...");
 	which = check_caps(&caps);
 	if (json)
 		printf("{\"cpu\": \"%s\", \"files\": [", which);
 	for (i = 1; i < argc; i++)
-		if (check_one(argv[i], &caps, i == 1) != EXIT_OK)
+		if (check_one(argv[i], &caps, mem, i == 1) != EXIT_OK)
 			ret = EXIT_FAIL;
 	if (json)
 		printf("]}\n");
@@ -864,6 +880,27 @@ static void print_syscall_state(const struct pmsw_context *c)
 		       v[0], v[1], v[2], v[3], v[4], v[5]);
 }
 
+/* The memory view, as the context-file lines that set it. */
+static void print_view(const struct pmsw_context *c)
+{
+	char line[80];
+	__u32 i;
+
+	if (json)
+		printf(", \"view\": [");
+	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++) {
+		if (json)
+			printf("%s{\"gpa\": %llu, \"bytes\": %llu, \"perm\": %u}",
+			       i ? ", " : "", (unsigned long long)c->view[i].gpa,
+			       (unsigned long long)c->view[i].bytes,
+			       c->view[i].perm);
+		else if (ctxfile_format_view(&c->view[i], line, sizeof(line)) > 0)
+			printf("        %s\n", line);
+	}
+	if (json)
+		printf("]");
+}
+
 static void print_state(const char *name, const struct pmsw_context *c)
 {
 	if (json) {
@@ -876,6 +913,7 @@ static void print_state(const char *name, const struct pmsw_context *c)
 		       (unsigned long long)c->cr0, (unsigned long long)c->cr3,
 		       (unsigned long long)c->cr4, (unsigned long long)c->efer);
 		print_syscall_state(c);
+		print_view(c);
 		printf("}");
 		return;
 	}
@@ -890,6 +928,7 @@ static void print_state(const char *name, const struct pmsw_context *c)
 	       (unsigned long long)c->cr4, (unsigned long long)c->efer,
 	       c->seg[PMSW_SEG_CS].selector);
 	print_syscall_state(c);
+	print_view(c);
 }
 
 /*
@@ -1264,7 +1303,7 @@ static const struct command {
 	  "turn VMX on on every CPU, show, turn it off, show" },
 	{ "vmx", cmd_vmx, "hold [SECS]",
 	  "keep VMX on every CPU until killed (or for SECS seconds)" },
-	{ "check", cmd_check, "FILE...",
+	{ "check", cmd_check, "[--mem BYTES] FILE...",
 	  "check context files against the VM-entry rules, offline" },
 	{ "run", cmd_run, "ORIGIN TARGET",
 	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables" },

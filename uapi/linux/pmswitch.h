@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMSW_ABI_VERSION	3
+#define PMSW_ABI_VERSION	4
 
 /* The misc device's name: /dev/pmswitch. */
 #define PMSW_DEVICE_NAME	"pmswitch"
@@ -296,6 +296,41 @@ struct pmsw_dtable {
  */
 #define PMSW_CONTEXT_F_CPU_CHECKS	(1U << 0)
 
+/*
+ * Permissions of a memory-view range (struct pmsw_view_range.perm): the
+ * values of the read, write and execute bits of an EPT entry (SDM 29.3.2,
+ * Table 29-6). Write needs read: an EPT entry with write and without
+ * read is a misconfiguration (SDM 29.3.3.1). Execute without read
+ * (execute-only) needs IA32_VMX_EPT_VPID_CAP bit 0 (SDM A.10), else it is
+ * refused with EOPNOTSUPP. A context's paging structures (and its GDT,
+ * IDT and TSS when it uses them) must lie in ranges with read and write:
+ * the processor sets their accessed and dirty bits, which is a write to
+ * guest memory (SDM 29.3.3.2).
+ */
+#define PMSW_VIEW_R		(1U << 0)
+#define PMSW_VIEW_W		(1U << 1)
+#define PMSW_VIEW_X		(1U << 2)
+#define PMSW_VIEW_RWX		(PMSW_VIEW_R | PMSW_VIEW_W | PMSW_VIEW_X)
+
+/* Ranges one context's view may have. */
+#define PMSW_MAX_VIEW_RANGES	8
+
+/**
+ * struct pmsw_view_range - a part of session memory a context sees.
+ * @gpa:	guest-physical start, a multiple of 4096.
+ * @bytes:	length, a multiple of 4096, > 0; [@gpa, @gpa + @bytes) lies
+ *		in the session's memory and overlaps no other range of the
+ *		same view.
+ * @perm:	PMSW_VIEW_* bits, not 0.
+ * @reserved:	must be 0.
+ */
+struct pmsw_view_range {
+	__u64 gpa;
+	__u64 bytes;
+	__u32 perm;
+	__u32 reserved;
+};
+
 /**
  * struct pmsw_context - a protected-mode environment.
  * @size:		sizeof(struct pmsw_context).
@@ -337,6 +372,20 @@ struct pmsw_dtable {
  *			the environment uses these, never the host's.
  * @kernel_gs_base:	IA32_KERNEL_GS_BASE, what SWAPGS exchanges with the
  *			GS base in 64-bit mode.
+ * @nr_view_ranges:	the context's memory view: how many entries of @view
+ *			are used, 0..PMSW_MAX_VIEW_RANGES. 0: the context
+ *			sees all of the session's memory, readable, writable
+ *			and executable, through the session's EPT (the
+ *			behaviour before ABI version 4). Otherwise it sees
+ *			only the ranges in @view, through an EPT of its own:
+ *			any other access stops the run with an EPT violation
+ *			(PMSW_EXIT_EPT_VIOLATION: the guest-physical address
+ *			and, in the qualification, the access) (ABI
+ *			version 4; Documentation/switching.rst, "Memory
+ *			views").
+ * @reserved_view:	must be 0.
+ * @view:		the ranges, struct pmsw_view_range; entries from
+ *			@nr_view_ranges on must be all 0.
  * @reserved:		must be 0.
  *
  * Every context also has its own x87/SSE/AVX register state, in the
@@ -373,6 +422,9 @@ struct pmsw_context {
 	__u64 cstar;
 	__u64 sfmask;
 	__u64 kernel_gs_base;
+	__u32 nr_view_ranges;
+	__u32 reserved_view;
+	struct pmsw_view_range view[PMSW_MAX_VIEW_RANGES];
 	__u64 reserved[2];
 };
 
@@ -402,7 +454,9 @@ struct pmsw_violation {
  * guest-physical memory starting at guest-physical address 0 (set once
  * with PMSW_IOC_SET_MEMORY; mmap() the file at offset 0 to fill and read
  * it, or use PMSW_IOC_MEMORY_RW) and up to PMSW_MAX_CONTEXTS contexts.
- * Every context has its own VMCS; all share the memory (one EPT).
+ * Every context has its own VMCS; all share the memory (one EPT), unless
+ * a context names a view (struct pmsw_context.view): then it sees only
+ * those parts, through an EPT of its own.
  */
 #define PMSW_MAX_MEMORY		(256ULL << 20)
 #define PMSW_MAX_CONTEXTS	64
