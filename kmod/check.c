@@ -220,7 +220,8 @@ static bool ctx_size(struct state *s)
 
 static bool ctx_flags(struct state *s)
 {
-	return (s->ctx->flags & ~PMSW_CONTEXT_F_CPU_CHECKS) &&
+	return (s->ctx->flags &
+		~(PMSW_CONTEXT_F_CPU_CHECKS | PMSW_CONTEXT_F_VE)) &&
 	       report(s, s->ctx->flags);
 }
 
@@ -1012,6 +1013,19 @@ static bool view_overlap(struct state *s)
 
 /* ---- the table ------------------------------------------------------ */
 
+/*
+ * #VE needs the secondary processor-based control 18, "EPT-violation
+ * #VE" (SDM 26.5.7, A.3.3: allowed-1 bit 50 of IA32_VMX_PROCBASED_CTLS2),
+ * which pmsw_decode_features() reports only on top of EPT. Refused with
+ * EOPNOTSUPP: the context is fine, the CPU lacks the control.
+ */
+static bool ve_unsupported(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_VE) &&
+	       !(pmsw_decode_features(s->env->caps) & PMSW_FEAT_EPT_VE) &&
+	       report(s, s->env->caps->procbased_ctls2);
+}
+
 #define S_CTX		"pmswitch.h"	/* not the SDM: the ABI's own rules */
 #define S_CR		"27.3.1.1"
 #define S_SEG		"27.3.1.2"
@@ -1022,6 +1036,7 @@ static bool view_overlap(struct state *s)
 #define S_HOST		"pmswitch host"	/* not the SDM: host protection */
 #define S_VIEW		"pmswitch view"	/* not the SDM: memory views */
 #define S_EPT		"29.3.3.1"	/* EPT misconfigurations */
+#define S_VE		"26.5.7"		/* EPT-violation #VE */
 
 #define CP(x)		PMSW_CP_##x
 #define P_CS		PMSW_CP_SEG(PMSW_SEG_CS)
@@ -1084,7 +1099,7 @@ static const struct rule rules[] = {
 	RULE(CTX_SIZE, S_CTX, 0, P_HEADER, ctx_size, 0,
 	     "context size must be sizeof(struct pmsw_context)"),
 	RULE(CTX_FLAGS, S_CTX, 0, P_HEADER, ctx_flags, 0,
-	     "context flags may only be PMSW_CONTEXT_F_CPU_CHECKS"),
+	     "context flags may only be PMSW_CONTEXT_F_CPU_CHECKS and PMSW_CONTEXT_F_VE"),
 	RULE(CTX_RESERVED, S_CTX, 0, P_HEADER, ctx_reserved, 0,
 	     "context reserved[] must be 0"),
 	RULE(SEG_RESERVED, S_CTX, 0, PMSW_CP_SEGS, seg_reserved, 0,
@@ -1326,6 +1341,9 @@ static const struct rule rules[] = {
 	     "view[] range must lie inside the session's memory (value: its gpa)"),
 	RULE(VIEW_OVERLAP, S_VIEW, 0, CP(VIEW), view_overlap, 0,
 	     "view[] ranges must not overlap (value: the later range's gpa)"),
+	RULE(VE_UNSUPPORTED, S_VE, 0, P_HEADER,
+	     ve_unsupported, 0,
+	     "PMSW_CONTEXT_F_VE needs the \"EPT-violation #VE\" control (IA32_VMX_PROCBASED_CTLS2[50]), which this CPU lacks"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */

@@ -201,8 +201,10 @@ static bool skip_instruction(struct run_state *rs, struct pmsw_ctx *ctx)
 
 /*
  * CPUID: the host's leaves with VMX and SMX hidden and the hypervisor bit
- * set, and leaf 0x40000000 reporting "pmswitch" (seed 002's feature
- * report to the guest).
+ * set, leaf 0x40000000 reporting "pmswitch" (seed 002's feature report
+ * to the guest) and the highest pmswitch leaf, and leaf 0x40000001 the
+ * reserved range: base, size and the features offered there (the info
+ * page's copy, set before any context ran).
  */
 static enum next_step handle_cpuid(struct run_state *rs, struct pmsw_ctx *ctx,
 				   u32 *next)
@@ -212,9 +214,13 @@ static enum next_step handle_cpuid(struct run_state *rs, struct pmsw_ctx *ctx,
 
 	if ((leaf & 0xffffff00) == 0x40000000) {
 		if (leaf == 0x40000000) {
-			a = 0x40000000;
+			a = PMSW_CPUID_RESERVED;
 			memcpy(&b, "pmsw", 4);
 			memcpy(&c, "itch", 4);
+		} else if (leaf == PMSW_CPUID_RESERVED) {
+			a = PMSW_RESERVED_BASE;
+			b = PMSW_RESERVED_SIZE;
+			c = rs->s->info_page->features;
 		}
 	} else {
 		cpuid_count(leaf, sub, &a, &b, &c, &d);

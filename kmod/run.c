@@ -113,6 +113,15 @@ static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	pmsw_vmcs_write32(v, VMCS_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_CONTROLS, ctx->env.exit);
 	pmsw_vmcs_write64(v, VMCS_EPT_POINTER, pmsw_ctx_eptp(s, ctx));
+	/*
+	 * #VE (SDM 25.6.18, 26.5.7.2): the CPU writes the information to
+	 * this host-physical page, not through the EPT; EPTP index 0 until
+	 * there is an EPTP list.
+	 */
+	if (ctx->env.proc2 & PMSW_PROC2_EPT_VE) {
+		pmsw_vmcs_write64(v, VMCS_VE_INFO_ADDRESS, ctx->ve_phys);
+		pmsw_vmcs_write16(v, VMCS_EPTP_INDEX, 0);
+	}
 	pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);

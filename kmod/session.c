@@ -53,6 +53,23 @@
 #define EPT_IGNORE_PAT		(1ULL << 6)
 /* EPTP: write-back paging structures, 4-level walk (SDM 25.6.11). */
 #define EPTP_WB_WALK4		(6ULL | (3ULL << 3))
+/*
+ * Suppress #VE (SDM 26.5.7.1, 29.3.2): with "EPT-violation #VE" on, an
+ * EPT violation is convertible to a #VE only if bit 63 is 0 in the entry
+ * that caused it: the leaf for a permission violation, or the first
+ * not-present entry of the walk, at whatever level. In a present entry
+ * that references a table the bit is ignored, and without the control it
+ * is ignored everywhere, so contexts without #VE see no difference.
+ */
+#define EPT_SUPPRESS_VE		(1ULL << 63)
+
+/* The reserved range lies above any session memory (exitless.rst). */
+static_assert(PMSW_MAX_MEMORY <= PMSW_RESERVED_BASE);
+/* It is two whole 2-MiB page-directory entries of one PDPT entry. */
+static_assert(PMSW_RESERVED_SIZE == 2 * SZ_2M &&
+	      !(PMSW_RESERVED_BASE & (SZ_2M - 1)) &&
+	      (PMSW_RESERVED_BASE >> 30) ==
+	      ((PMSW_RESERVED_BASE + PMSW_RESERVED_SIZE - 1) >> 30));
 
 struct ept_page {
 	struct list_head node;
@@ -119,8 +136,9 @@ static u64 *ept_next(struct pmsw_ept *ept, u64 *entry)
 {
 	u64 *table;
 
-	if (*entry)
-		return phys_to_virt(*entry & PAGE_MASK);
+	/* A not-present entry may hold the suppress-#VE bit alone. */
+	if (*entry & EPT_RWX)
+		return phys_to_virt(*entry & PAGE_MASK & ~EPT_SUPPRESS_VE);
 	table = ept_alloc_table(ept);
 	if (table)
 		*entry = virt_to_phys(table) | EPT_RWX;
@@ -153,6 +171,43 @@ static int ept_map(struct pmsw_ept *ept, u64 *pml4, void *mem, u64 gpa,
 	return 0;
 }
 
+/* A leaf for the host page @page: write-back, as guest memory's. */
+static u64 ept_leaf(void *page, u64 perm)
+{
+	return virt_to_phys(page) | EPT_MEMTYPE_WB | EPT_IGNORE_PAT | perm |
+	       EPT_SUPPRESS_VE;
+}
+
+/*
+ * The reserved range in an EPT (Documentation/switching.rst, "The
+ * reserved range"): the info page read-only, @ve_page (if any) read/write
+ * at PMSW_RESERVED_VE_INFO, nothing else. Every entry of the range, the
+ * not-present ones included, suppresses #VE: a violation there (a write
+ * to the info page, a touch of an unmapped page) always exits, so the
+ * monitor's pages never become a fault a context handles itself.
+ */
+static int ept_map_reserved(struct pmsw_ept *ept, u64 *pml4,
+			    struct pmsw_reserved_info *info, void *ve_page)
+{
+	u64 gpa = PMSW_RESERVED_BASE, *pdpt, *pd, *pt;
+	unsigned int i;
+
+	pdpt = ept_next(ept, &pml4[(gpa >> 39) & 511]);
+	pd = pdpt ? ept_next(ept, &pdpt[(gpa >> 30) & 511]) : NULL;
+	pt = pd ? ept_next(ept, &pd[(gpa >> 21) & 511]) : NULL;
+	if (!pt)
+		return -ENOMEM;
+	/* The second 2 MiB: no table, a not-present entry. */
+	pd[((gpa + SZ_2M) >> 21) & 511] = EPT_SUPPRESS_VE;
+	for (i = 0; i < 512; i++)
+		pt[i] = EPT_SUPPRESS_VE;
+	pt[PMSW_RESERVED_INFO >> PAGE_SHIFT] = ept_leaf(info, PMSW_VIEW_R);
+	if (ve_page)
+		pt[PMSW_RESERVED_VE_INFO >> PAGE_SHIFT] =
+			ept_leaf(ve_page, PMSW_VIEW_R | PMSW_VIEW_W);
+	return 0;
+}
+
 /* The session's EPT: guest-physical [0, @bytes) to @mem, RWX. */
 static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
 {
@@ -163,8 +218,27 @@ static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
 		return -ENOMEM;
 	err = ept_map(&s->ept, pml4, mem, 0, bytes, EPT_RWX);
 	if (!err)
+		err = ept_map_reserved(&s->ept, pml4, s->info_page, NULL);
+	if (!err)
 		s->ept.eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
 	return err;
+}
+
+/* The info page's fixed words; the features follow with the caps. */
+static struct pmsw_reserved_info *info_page_alloc(void)
+{
+	struct pmsw_reserved_info *info = (void *)get_zeroed_page(GFP_GUEST);
+
+	if (!info)
+		return NULL;
+	info->magic = PMSW_RESERVED_MAGIC;
+	info->version = PMSW_RESERVED_VERSION;
+	info->size = PMSW_RESERVED_SIZE;
+	info->info = PMSW_RESERVED_INFO;
+	info->routine = PMSW_RESERVED_ROUTINE;
+	info->state = PMSW_RESERVED_STATE;
+	info->ve_info = PMSW_RESERVED_VE_INFO;
+	return info;
 }
 
 static void view_free(struct pmsw_ept *view)
@@ -178,20 +252,30 @@ static void view_free(struct pmsw_ept *view)
 /*
  * An EPT for @c's memory view, built from the session's memory (fixed
  * since SET_MEMORY, which comes before any context) with the ranges the
- * checks accepted (rules 800-809): in bounds, aligned, disjoint. NULL in
- * *@out when @c has no view.
+ * checks accepted (rules 800-809): in bounds, aligned, disjoint. A #VE
+ * context needs an EPT of its own for its #VE page (@ve_page) even
+ * without a view: then all memory, RWX, as the session's. NULL in *@out
+ * when @c has neither. The not-present entries of session memory keep
+ * bit 63 clear: outside the reserved range, a #VE context's violations
+ * are convertible.
  */
 static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
-		      struct pmsw_ept **out)
+		      void *ve_page, struct pmsw_ept **out)
 {
+	const struct pmsw_view_range all = {
+		.bytes = s->mem_bytes, .perm = PMSW_VIEW_RWX,
+	};
+	const struct pmsw_view_range *r = c->nr_view_ranges ? c->view : &all;
+	unsigned int i, n = c->nr_view_ranges ?: 1;
 	struct pmsw_ept *view;
-	unsigned int i;
 	u64 *pml4;
 	int err = 0;
 
 	*out = NULL;
-	if (!c->nr_view_ranges)
+	if (!c->nr_view_ranges && !(c->flags & PMSW_CONTEXT_F_VE))
 		return 0;
+	if (!(c->flags & PMSW_CONTEXT_F_VE))
+		ve_page = NULL;
 	view = kzalloc(sizeof(*view), GFP_GUEST);
 	if (!view)
 		return -ENOMEM;
@@ -199,9 +283,11 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
 	pml4 = ept_alloc_table(view);
 	if (!pml4)
 		err = -ENOMEM;
-	for (i = 0; !err && i < c->nr_view_ranges; i++)
-		err = ept_map(view, pml4, s->mem, c->view[i].gpa,
-			      c->view[i].bytes, c->view[i].perm);
+	for (i = 0; !err && i < n; i++)
+		err = ept_map(view, pml4, s->mem, r[i].gpa, r[i].bytes,
+			      r[i].perm);
+	if (!err)
+		err = ept_map_reserved(view, pml4, s->info_page, ve_page);
 	if (err) {
 		view_free(view);
 		return err;
@@ -302,9 +388,12 @@ static int set_memory_locked(struct pmsw_session *s, u64 bytes)
 	mem = __vmalloc(bytes, GFP_GUEST | __GFP_ZERO);
 	if (!mem)
 		return pmsw_refuse(-ENOMEM, "SET_MEMORY", "not enough memory for the guest");
-	err = ept_build(s, mem, bytes);
+	s->info_page = info_page_alloc();
+	err = s->info_page ? ept_build(s, mem, bytes) : -ENOMEM;
 	if (err) {
 		ept_free(&s->ept);
+		free_page((unsigned long)s->info_page);
+		s->info_page = NULL;
 		vfree(mem);
 		return pmsw_refuse(err, "SET_MEMORY", "not enough memory for the EPT");
 	}
@@ -461,6 +550,9 @@ static void ctx_env(struct pmsw_session *s, const struct pmsw_context *c,
 	*env = s->base_env;
 	if (c->efer & EFER_LMA)
 		env->entry |= PMSW_ENTRY_IA32E_MODE;
+	/* Rule 810 refuses the flag where the CPU lacks the control. */
+	if (c->flags & PMSW_CONTEXT_F_VE)
+		env->proc2 |= PMSW_PROC2_EPT_VE;
 }
 
 /*
@@ -499,6 +591,23 @@ static void ctx_set_view(struct pmsw_session *s, struct pmsw_ctx *ctx,
 }
 
 /*
+ * The #VE information page of a context that asks for #VE: zeroed, so
+ * the busy word is 0 and the first #VE can be delivered (SDM 26.5.7.2).
+ * Kept when the flag goes, so that the guest finds its last information
+ * again if it comes back.
+ */
+static int ctx_ve_page(struct pmsw_ctx *ctx, const struct pmsw_context *next)
+{
+	if (!(next->flags & PMSW_CONTEXT_F_VE) || ctx->ve_page)
+		return 0;
+	ctx->ve_page = (void *)get_zeroed_page(GFP_GUEST);
+	if (!ctx->ve_page)
+		return -ENOMEM;
+	ctx->ve_phys = virt_to_phys(ctx->ve_page);
+	return 0;
+}
+
+/*
  * Check @next against the rules that read the parts that changed from
  * @ctx->cur; on success mark the VMCS fields whose values change.
  */
@@ -510,18 +619,24 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	struct pmsw_ept *view = NULL;
 	struct pmsw_check_env env;
 	unsigned int i, n;
+	bool new_ept;
 	int err;
 
 	load_pdptes(s, next);
 	ctx_env(s, next, &env);
 	n = pmsw_check_context(next, &env, parts, &op->violation, 1);
 	op->nr_violations = n;
-	/* Execute-only pages: the context is fine, the CPU lacks them. */
+	/* Execute-only pages, #VE: the context is fine, the CPU lacks them. */
 	if (n)
-		return op->violation.rule == PMSW_RULE_VIEW_EXEC_ONLY ?
+		return op->violation.rule == PMSW_RULE_VIEW_EXEC_ONLY ||
+		       op->violation.rule == PMSW_RULE_VE_UNSUPPORTED ?
 		       -EOPNOTSUPP : -EINVAL;
-	if (parts & PMSW_CP_VIEW) {
-		err = view_build(s, next, &view);
+	new_ept = (parts & PMSW_CP_VIEW) ||
+		  ((next->flags ^ ctx->cur.flags) & PMSW_CONTEXT_F_VE);
+	if (new_ept) {
+		err = ctx_ve_page(ctx, next);
+		if (!err)
+			err = view_build(s, next, ctx->ve_page, &view);
 		if (err)
 			return err;
 	}
@@ -548,7 +663,7 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	ctx->cur = *next;
 	ctx->env = env;
 	memcpy(ctx->regs, next->gpr, sizeof(ctx->regs));
-	if (parts & PMSW_CP_VIEW)
+	if (new_ept)
 		ctx_set_view(s, ctx, view);
 	return 0;
 }
@@ -587,6 +702,16 @@ static long finish_op(struct pmsw_context_op *op, void __user *uarg,
 	return err;
 }
 
+/* The reserved range's features (PMSW_RF_*) on a CPU with @caps. */
+static u32 reserved_features(const struct pmsw_vmx_caps *caps)
+{
+	u32 f = PMSW_RF_VIEWS;
+
+	if (pmsw_decode_features(caps) & PMSW_FEAT_EPT_VE)
+		f |= PMSW_RF_VE;
+	return f;
+}
+
 /* The controls a session's contexts use, folded against the CPU's caps. */
 static int session_setup_controls(struct pmsw_session *s)
 {
@@ -599,6 +724,8 @@ static int session_setup_controls(struct pmsw_session *s)
 	if (err)
 		return pmsw_refuse(err, "CONTEXT_CREATE", why);
 	s->base_env.sgx = boot_cpu_has(X86_FEATURE_SGX);
+	/* Before any context exists, so before a guest can read it. */
+	s->info_page->features = reserved_features(&s->caps);
 	/* Fixed since SET_MEMORY, which CONTEXT_CREATE requires. */
 	s->base_env.mem_bytes = s->mem_bytes;
 	/* About 1 ms: the timer counts TSC >> IA32_VMX_MISC[4:0] (SDM A.6). */
@@ -626,6 +753,7 @@ static int session_setup_controls(struct pmsw_session *s)
 static void ctx_free(struct pmsw_ctx *ctx)
 {
 	view_free(ctx->view);
+	free_page((unsigned long)ctx->ve_page);
 	pmsw_vmcs_free(ctx->vmcs);
 	pmsw_fpu_free(ctx->fpu);
 	kfree(ctx);
@@ -880,6 +1008,7 @@ void pmsw_session_destroy(struct pmsw_session *s)
 	if (s->holds_vmx)
 		pmsw_vmx_put();
 	ept_free(&s->ept);
+	free_page((unsigned long)s->info_page);
 	vfree(s->mem);
 	free_cpumask_var(s->ept_fresh);
 	mutex_destroy(&s->lock);

@@ -41,8 +41,17 @@ struct pmsw_ept {
 
 struct pmsw_ctx {
 	unsigned int id;
-	/* The EPT of @cur's memory view; NULL: the session's (no view). */
+	/*
+	 * The context's own EPT: its memory view's, or all memory for a #VE
+	 * context without a view; NULL: the session's.
+	 */
 	struct pmsw_ept *view;
+	/*
+	 * The #VE information page (PMSW_RESERVED_VE_INFO), allocated with
+	 * the first PMSW_CONTEXT_F_VE and kept until the context goes.
+	 */
+	void *ve_page;
+	u64 ve_phys;
 	struct pmsw_vmcs *vmcs;
 	/* The context as last submitted or read back. */
 	struct pmsw_context cur;
@@ -73,6 +82,11 @@ struct pmsw_session {
 	u64 mem_bytes;
 	/* All of @mem, RWX: the EPT of every context without a view. */
 	struct pmsw_ept ept;
+	/*
+	 * The reserved range's info page (struct pmsw_reserved_info),
+	 * read-only in every EPT of the session; allocated with @mem.
+	 */
+	struct pmsw_reserved_info *info_page;
 	/* INVEPT type the CPU supports for it (IA32_VMX_EPT_VPID_CAP). */
 	unsigned long invept_type;
 	/*

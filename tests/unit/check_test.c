@@ -501,9 +501,9 @@ BREAK(size_other_than_sizeof_is_refused, FLAT, CTX_SIZE, S_CTX, 0,
 	c->size -= 8;
 }
 
-BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 2)
+BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 4)
 {
-	c->flags = 2;
+	c->flags = 4;
 }
 
 /* The last word: ABI version 3 left two. */
@@ -1276,6 +1276,14 @@ BREAK_VIEW(overlapping_view_ranges_are_refused, VIEW_OVERLAP, S_VIEW,
 	set_range(c, 1, 0x2000, 0x2000, PMSW_VIEW_R);
 }
 
+/* 810: #VE needs secondary control 18 (allowed-1 bit 50 of CTLS2). */
+BREAK_CASE(ve_is_refused_without_the_control, FLAT, PMSW_RULE_VE_UNSUPPORTED,
+	   "26.5.7", 0, 0x00007fff00000000ULL, true)
+{
+	caps->procbased_ctls2 &= ~(1ULL << 50);
+	c->flags = PMSW_CONTEXT_F_VE;
+}
+
 BREAK_VIEW(contained_view_range_is_refused, VIEW_OVERLAP, S_VIEW, 0x1000)
 {
 	set_range(c, 0, 0x3000, 0x1000, PMSW_VIEW_R);
@@ -1487,6 +1495,8 @@ static const char *expected_section(__u32 rule)
 	/* Views: the ABI's own rules, and the EPT misconfigurations. */
 	if (rule == PMSW_RULE_VIEW_W_WITHOUT_R || rule == PMSW_RULE_VIEW_EXEC_ONLY)
 		return "29.3.3.1";
+	if (rule == PMSW_RULE_VE_UNSUPPORTED)
+		return "26.5.7";
 	if (rule / 100 == 8)
 		return "pmswitch view";
 	return rule / 100 < PMSW_ARRAY_SIZE(sections) ?
@@ -1510,8 +1520,10 @@ TEST(rule_table_is_sorted_unique_and_fits_the_report)
 		if (d.rule < 100) {
 			EXPECT_EQ(0, d.field);
 		} else if (d.rule >= 700 && d.field == 0) {
-			/* A rule about state outside the VMCS. */
-			EXPECT_EQ(0, d.parts & ~(PMSW_CP_SYSCALL | PMSW_CP_VIEW));
+			/* A rule about state outside the VMCS, or the flags. */
+			EXPECT_EQ(0, d.parts & ~(PMSW_CP_SYSCALL | PMSW_CP_VIEW |
+						 (d.rule == PMSW_RULE_VE_UNSUPPORTED ?
+						  PMSW_CP_META | PMSW_CP_CTLS : 0)));
 		} else {
 			EXPECT_NE(NULL, pmsw_vmcs_field_name(d.field));
 			EXPECT_EQ(PMSW_VMCS_KIND_GUEST,
@@ -2110,6 +2122,22 @@ TEST(view_rules_also_bind_contexts_the_cpu_judges)
 	ASSERT_EQ(1, check_all_expect(_metadata, &c, &e, out, 1));
 	EXPECT_EQ(PMSW_RULE_VIEW_W_WITHOUT_R, out[0].rule);
 	EXPECT_FALSE(pmsw_rule_mirrors_sdm(PMSW_RULE_VIEW_EXEC_ONLY));
+}
+
+/* With the control (Haswell), a #VE context breaks no rule. */
+TEST(ve_is_accepted_with_the_control)
+{
+	struct pmsw_vmx_caps caps = haswell;
+	struct pmsw_context c = valid_ctx(FLAT);
+	struct pmsw_check_env env = valid_env(FLAT, &caps);
+	struct pmsw_violation v;
+
+	c.flags = PMSW_CONTEXT_F_VE;
+	EXPECT_EQ(0, pmsw_check_context(&c, &env, PMSW_CP_ALL, &v, 1))
+		TH_LOG("rule %u: %s", v.rule, v.text);
+	c.flags |= PMSW_CONTEXT_F_CPU_CHECKS;
+	EXPECT_EQ(0, pmsw_check_context(&c, &env, PMSW_CP_ALL, &v, 1))
+		TH_LOG("rule %u: %s", v.rule, v.text);
 }
 
 TEST(changed_parts_name_the_view)

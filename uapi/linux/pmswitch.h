@@ -297,6 +297,100 @@ struct pmsw_dtable {
 #define PMSW_CONTEXT_F_CPU_CHECKS	(1U << 0)
 
 /*
+ * struct pmsw_context.flags: EPT-violation #VE (SDM 26.5.7). An EPT
+ * violation in the context's memory is delivered to its own IDT as
+ * vector 20 (#VE) instead of stopping the run, with the details in its
+ * #VE information page (PMSW_RESERVED_VE_INFO, struct pmsw_ve_info). The
+ * CPU delivers a #VE only while the page's busy word is 0 and sets it to
+ * 0xffffffff; the handler clears it to receive the next one. A violation
+ * while it is set, or one inside the reserved range, is an ordinary
+ * EPT-violation exit. Needs the secondary processor-based control 18
+ * "EPT-violation #VE" (IA32_VMX_PROCBASED_CTLS2 bit 50): refused with
+ * EOPNOTSUPP and rule 810 on a CPU without it.
+ */
+#define PMSW_CONTEXT_F_VE		(1U << 1)
+
+/*
+ * The monitor-reserved range (Documentation/exitless.rst): guest-physical
+ * [PMSW_RESERVED_BASE, PMSW_RESERVED_BASE + PMSW_RESERVED_SIZE), the
+ * 4 MiB below 4 GiB, never session memory (PMSW_MAX_MEMORY is far below
+ * it). Found through CPUID leaf PMSW_CPUID_RESERVED. Its pages, at these
+ * offsets from the base:
+ * - PMSW_RESERVED_INFO: struct pmsw_reserved_info, read-only, in every
+ *   context's EPT;
+ * - PMSW_RESERVED_ROUTINE, PMSW_RESERVED_STATE: kept for the exit-less
+ *   switch, not mapped yet;
+ * - PMSW_RESERVED_VE_INFO: the context's own #VE information page
+ *   (struct pmsw_ve_info), read/write, mapped only for a context with
+ *   PMSW_CONTEXT_F_VE.
+ * Every other page of the range is not mapped. Any EPT violation inside
+ * the range (a write to the info page, a touch of an unmapped page) is a
+ * VM exit, never a #VE.
+ */
+#define PMSW_RESERVED_BASE	0xffc00000ULL
+#define PMSW_RESERVED_SIZE	0x400000ULL
+#define PMSW_RESERVED_INFO	0x0000
+#define PMSW_RESERVED_ROUTINE	0x1000
+#define PMSW_RESERVED_STATE	0x2000
+#define PMSW_RESERVED_VE_INFO	0x3000
+
+/* struct pmsw_reserved_info.magic: "PMSR" read as a little-endian word. */
+#define PMSW_RESERVED_MAGIC	0x52534d50U
+#define PMSW_RESERVED_VERSION	1
+
+/* Features of the range: pmsw_reserved_info.features, CPUID 0x40000001 ECX. */
+#define PMSW_RF_VIEWS		(1U << 0)	/* memory views */
+#define PMSW_RF_VE		(1U << 1)	/* PMSW_CONTEXT_F_VE on this CPU */
+#define PMSW_RF_EXITLESS	(1U << 2)	/* exit-less switch: not yet */
+
+/**
+ * struct pmsw_reserved_info - the range's info page, read-only to guests.
+ * @magic:	PMSW_RESERVED_MAGIC.
+ * @version:	PMSW_RESERVED_VERSION: this layout.
+ * @features:	PMSW_RF_* bits.
+ * @size:	PMSW_RESERVED_SIZE.
+ * @info, @routine, @state, @ve_info: the pages' offsets from the base.
+ */
+struct pmsw_reserved_info {
+	__u32 magic;
+	__u32 version;
+	__u32 features;
+	__u32 size;
+	__u32 info;
+	__u32 routine;
+	__u32 state;
+	__u32 ve_info;
+};
+
+/*
+ * CPUID leaf PMSW_CPUID_RESERVED, answered by the monitor: EAX the
+ * range's base, EBX its size, ECX the PMSW_RF_* bits, EDX 0. Leaf
+ * 0x40000000 reports it as the highest pmswitch leaf (EAX).
+ */
+#define PMSW_CPUID_RESERVED	0x40000001U
+
+/**
+ * struct pmsw_ve_info - the #VE information area (SDM 26.5.7.2), as the
+ * CPU writes it at the start of the context's #VE information page.
+ * @exit_reason:	48 (EPT violation).
+ * @busy:		0xffffffff after a delivery; the guest writes 0 to
+ *			receive the next #VE.
+ * @qualification:	as an EPT-violation exit's (SDM 28.2.1).
+ * @guest_linear:	the linear address, when @qualification bit 7 says so.
+ * @guest_physical:	the guest-physical address.
+ * @eptp_index:		the EPTP index VMCS field (0: pmswitch has no EPTP
+ *			list yet).
+ */
+struct pmsw_ve_info {
+	__u32 exit_reason;
+	__u32 busy;
+	__u64 qualification;
+	__u64 guest_linear;
+	__u64 guest_physical;
+	__u16 eptp_index;
+};
+
+/*
  * Permissions of a memory-view range (struct pmsw_view_range.perm): the
  * values of the read, write and execute bits of an EPT entry (SDM 29.3.2,
  * Table 29-6). Write needs read: an EPT entry with write and without
