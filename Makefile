@@ -44,6 +44,7 @@ INTEGRITY_GUESTS := tools/guest/integrity.S
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test
 SELFTESTS += views_test
+SELFTESTS += ve_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch
@@ -88,6 +89,7 @@ $(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_gue
 $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)

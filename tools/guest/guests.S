@@ -214,6 +214,64 @@ GUEST(views32)
 	hlt
 END(views32)
 
+/*
+ * #VE (ve_test), 32-bit paging with the reserved range mapped at its own
+ * linear address. First CPUID leaf 0x40000001 and three words of the
+ * info page to 0x100(%edi); then read at %ebp, write at %esi, and stop
+ * with 0x600d. Vector 20 goes to guest_ve32_handler, which appends the
+ * #VE information (40 bytes) to the records at 0x10(%edi) + n * 0x30,
+ * counts them at 0(%edi), clears the busy word if %ebx is not 0, and
+ * points %ebp at scratch (0x400(%edi)) so that the access, retried after
+ * IRET, succeeds.
+ */
+#define VE_INFO		0xffc03000
+#define RESERVED_INFO	0xffc00000
+GUEST(ve32)
+	push	%ebx
+	mov	$0x40000001, %eax
+	cpuid
+	mov	%eax, 0x100(%edi)
+	mov	%ebx, 0x104(%edi)
+	mov	%ecx, 0x108(%edi)
+	mov	%edx, 0x10c(%edi)
+	pop	%ebx
+	mov	RESERVED_INFO, %eax		/* magic */
+	mov	%eax, 0x110(%edi)
+	mov	RESERVED_INFO + 8, %eax		/* features */
+	mov	%eax, 0x114(%edi)
+	mov	RESERVED_INFO + 28, %eax	/* #VE page offset */
+	mov	%eax, 0x118(%edi)
+	mov	(%ebp), %eax
+	mov	%esi, %ebp
+	movl	$0x5a5a5a5a, (%ebp)
+	mov	$HC_STOP, %eax
+	mov	$0x600d, %ebx
+	vmcall
+	hlt
+END(ve32)
+
+GUEST(ve32_handler)
+	push	%ecx
+	push	%esi
+	push	%edi
+	mov	(%edi), %ecx
+	incl	(%edi)
+	imul	$0x30, %ecx, %ecx
+	lea	0x10(%edi,%ecx), %edi
+	mov	$VE_INFO, %esi
+	mov	$10, %ecx
+	cld
+	rep movsl
+	pop	%edi
+	pop	%esi
+	pop	%ecx
+	test	%ebx, %ebx
+	jz	1f
+	movl	$0, VE_INFO + 4
+1:	lea	0x400(%edi), %ebp
+	iret
+END(ve32_handler)
+
 /* ---- 64-bit mode ---- */
 	.code64
 GUEST(switch64)

@@ -88,6 +88,8 @@ DECLARE_GUEST(stop_loop32);
 DECLARE_GUEST(out_loop32);
 DECLARE_GUEST(cpuid32);
 DECLARE_GUEST(views32);
+DECLARE_GUEST(ve32);
+DECLARE_GUEST(ve32_handler);
 
 #define LOAD_GUEST(mem, gpa, name) \
 	memcpy((mem) + (gpa), guest_##name, guest_##name##_end - guest_##name)

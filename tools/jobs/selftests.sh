@@ -102,6 +102,7 @@ check "cli: unknown command exits 2" \
 	sh -c './pmswitch frobnicate 2>/dev/null; test $? -eq 2'
 suite switch_test ./switch_test
 suite views_test ./views_test
+suite ve_test ./ve_test
 suite integrity_test ./integrity_test
 suite lifetime_test ./lifetime_test
 suite stress_test ./stress_test
