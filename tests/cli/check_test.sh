@@ -31,6 +31,8 @@ t valid_pae_context_passes 0 "$dir/pae.ctx: ok" \
 	"$cli" check "$dir/pae.ctx"
 t valid_real16_context_passes 0 "$dir/real16.ctx: ok" \
 	"$cli" check "$dir/real16.ctx"
+t ve_flag_passes_where_the_cpu_has_it 0 "$dir/ve.ctx: ok" \
+	"$cli" check "$dir/ve.ctx"
 t cs_l_and_d_is_reported_with_rule_section_field_value 1 \
 	"long64_cs_l_and_d.ctx: rule 266 (SDM 27.3.1.2): GUEST_CS_AR_BYTES = 0xe09b: CS L=1 requires CS.D=0 in IA-32e mode" \
 	"$cli" check "$dir/long64_cs_l_and_d.ctx"

@@ -107,6 +107,21 @@ TEST(cr2_and_the_syscall_msrs)
 	EXPECT_EQ(0, c.reserved[0] | c.reserved[1]);
 }
 
+TEST(context_flags_by_name)
+{
+	struct pmsw_context c;
+	struct ctxfile_error e;
+
+	ASSERT_EQ(0, parse("flags = VE\n", &c, &e));
+	EXPECT_EQ(PMSW_CONTEXT_F_VE, c.flags);
+	ASSERT_EQ(0, parse("flags = VE | CPU_CHECKS\n", &c, &e));
+	EXPECT_EQ(PMSW_CONTEXT_F_VE | PMSW_CONTEXT_F_CPU_CHECKS, c.flags);
+	ASSERT_EQ(0, parse("rip = 1\n", &c, &e));
+	EXPECT_EQ(0, c.flags);
+	EXPECT_EQ(-1, parse("flags = VF\n", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "unknown flag 'VF'")) TH_LOG("%s", e.msg);
+}
+
 TEST(text_need_not_be_nul_terminated)
 {
 	struct pmsw_context c;

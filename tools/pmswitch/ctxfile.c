@@ -11,6 +11,7 @@
  *   exception_bitmap = UD | GP
  *   view = 0x100000 0x1000 rx      # memory view: gpa, bytes, r/w/x;
  *   view = 0x101000 0x4000 rw      # one line per range, up to 8
+ *   flags = VE                     # PMSW_CONTEXT_F_* without the prefix
  *
  * Errors carry line and column; the parser never reads past @len and
  * never needs the text to be NUL-terminated.
@@ -78,6 +79,12 @@ static const struct flag ar_flags[] = {
 	{ "UNUSABLE", PMSW_AR_UNUSABLE }, { NULL, 0 },
 };
 
+/* struct pmsw_context.flags, without the prefix PMSW_CONTEXT_F_. */
+static const struct flag context_flags[] = {
+	{ "CPU_CHECKS", PMSW_CONTEXT_F_CPU_CHECKS }, { "VE", PMSW_CONTEXT_F_VE },
+	{ NULL, 0 }
+};
+
 static const struct flag no_flags[] = { { NULL, 0 } };
 
 enum kind { SCALAR, SEGMENT, DTABLE, VIEW };
@@ -94,6 +101,7 @@ struct key {
 #define GPR(r)	CTX(gpr) + 8 * (r)
 
 static const struct key keys[] = {
+	{ "flags", SCALAR, CTX(flags), 32, context_flags },
 	{ "rax", SCALAR, GPR(PMSW_RAX), 64, no_flags },
 	{ "rcx", SCALAR, GPR(PMSW_RCX), 64, no_flags },
 	{ "rdx", SCALAR, GPR(PMSW_RDX), 64, no_flags },

@@ -914,7 +914,7 @@ static void print_state(const char *name, const struct pmsw_context *c)
 		       (unsigned long long)c->cr4, (unsigned long long)c->efer);
 		print_syscall_state(c);
 		print_view(c);
-		printf("}");
+		printf(", \"flags\": %u}", c->flags);
 		return;
 	}
 	printf("%-7s rip=%#llx rsp=%#llx rax=%#llx rbx=%#llx rcx=%#llx rdx=%#llx\n"
@@ -929,6 +929,9 @@ static void print_state(const char *name, const struct pmsw_context *c)
 	       c->seg[PMSW_SEG_CS].selector);
 	print_syscall_state(c);
 	print_view(c);
+	if (c->flags)
+		printf("        flags=%#x%s\n", c->flags,
+		       c->flags & PMSW_CONTEXT_F_VE ? " (VE)" : "");
 }
 
 /*
