@@ -251,7 +251,8 @@ enum pmsw_rule {
 
 	/*
 	 * 800-899: memory views (struct pmsw_context.view), pmswitch's own
-	 * rules, and the EPT rules a view would break (SDM 29.3.3.1).
+	 * rules, and the EPT rules a view would break (SDM 29.3.3.1); #VE
+	 * (PMSW_CONTEXT_F_VE) where the CPU lacks it.
 	 */
 	PMSW_RULE_VIEW_COUNT		= 800,
 	PMSW_RULE_VIEW_RESERVED		= 801,

@@ -235,6 +235,44 @@ TEST_F(ve, busy_word_left_set_makes_the_next_violation_an_exit)
 	EXPECT_EQ(1, ept_exits(self));
 }
 
+/*
+ * CONTEXT_SET that sets the flag gives the context its own EPT with the
+ * #VE page from the next entry on; clearing it again makes the same
+ * touch an exit, on the session's EPT.
+ */
+TEST_F(ve, setting_and_clearing_the_flag_applies_from_the_next_entry)
+{
+	struct pmsw_context plain;
+	struct ve_record a;
+
+	NEED_VE();
+	ve_context(self, LA_BEYOND + 0x10, LA_OK, true, true);
+	plain = self->c;
+	plain.flags = 0;
+	ASSERT_EQ(0, context_create(self->s.fd, &plain, &self->op));
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	expect_exit(_metadata, &self->r, GPA_BEYOND + 0x10, Q_READ, "read");
+	EXPECT_EQ(0, word(self->s.mem, GPA_RESULTS));
+
+	ASSERT_EQ(0, context_set(self->s.fd, 0, &self->c, &self->op))
+		TH_LOG("errno %d, rule %u", errno, self->op.violation.rule);
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+		TH_LOG("%s", self->r.reason);
+	ASSERT_EQ(1, word(self->s.mem, GPA_RESULTS));
+	a = record(self->s.mem, 0);
+	expect_record(_metadata, &a, Q_READ, LA_BEYOND + 0x10,
+		      GPA_BEYOND + 0x10);
+	EXPECT_EQ(1, ept_exits(self));
+
+	memset(self->s.mem + GPA_RESULTS, 0, 0x1000);
+	ASSERT_EQ(0, context_set(self->s.fd, 0, &plain, &self->op));
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	expect_exit(_metadata, &self->r, GPA_BEYOND + 0x10, Q_READ, "read");
+	EXPECT_EQ(0, word(self->s.mem, GPA_RESULTS));
+	EXPECT_EQ(2, ept_exits(self));
+}
+
 /* The info page is read-only and suppresses #VE: the write exits. */
 TEST_F(ve, write_to_the_info_page_stops_the_run)
 {
