@@ -694,7 +694,9 @@ static long finish_op(struct pmsw_context_op *op, void __user *uarg,
 	if (op->nr_violations)
 		pr_info_ratelimited("%s: context breaks %u rule(s), first: %s %s (SDM %s), value %#llx\n",
 				    cmd, op->nr_violations,
-				    pmsw_vmcs_field_name(op->violation.field) ?: "context",
+				    (op->violation.field ?
+				     pmsw_vmcs_field_name(op->violation.field) :
+				     NULL) ?: "context",
 				    op->violation.text, op->violation.section,
 				    op->violation.value);
 	if (copy_to_user(uarg, op, sizeof(*op)))
