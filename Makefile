@@ -42,7 +42,7 @@ GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
 INTEGRITY_GUESTS := tools/guest/integrity.S
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
-	     lifetime_test cpu_checks_test stress_test
+	     lifetime_test cpu_checks_test stress_test fuzz_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch
@@ -86,6 +86,7 @@ $(BUILD)/selftests/switch_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_guest.h
 $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
