@@ -132,7 +132,8 @@ static bool free_probes = true;	/* PMSW_FUZZ_FREE_PROBES=0: none */
 static bool vmx_usable;
 static uint64_t mem_total;		/* bytes, /proc/meminfo */
 static unsigned int nr_cpu_ids;
-static pthread_rwlock_t shared_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Writers first: a reopen must not wait behind the other thread's ioctls. */
+static pthread_rwlock_t shared_lock;
 static int shared_fd = -1;
 static volatile int stop_watchdog;
 static unsigned long splats;
@@ -296,7 +297,7 @@ static bool judge(struct thr *t, enum op op, int err, const int *allowed,
 {
 	bool ok;
 
-	t->counts[op][err > 0 && err <= ERRNO_MAX ? err : 0]++;
+	t->counts[op][err > ERRNO_MAX ? ERRNO_MAX : err]++;
 	if (!err)
 		ok = in_list(-1, allowed);
 	else
@@ -1738,9 +1739,15 @@ static void run_threads(int kmsg)
 static int setup(struct pmsw_snapshot *before)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	pthread_rwlockattr_t attr;
 	int i;
 
 	if (sigaction(SIGUSR1, &sa, NULL) || make_unmapped_page())
+		return -1;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	if (pthread_rwlock_init(&shared_lock, &attr))
 		return -1;
 	vmx_usable = pmsw_vmx_usable(before) &&
 		     !(pmsw_count(before, PMSW_CPU_CR4_VMXE) -
