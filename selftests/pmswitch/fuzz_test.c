@@ -1126,6 +1126,8 @@ static void add_map(struct thr *t, void *addr, size_t len, int prot)
 {
 	if (t->nr_maps == MAX_MAPS)
 		unmap_at(t, 0);
+	/* mmap() maps whole pages: so must the munmap() of the last one. */
+	len = (len + 4095) & ~4095UL;
 	t->maps[t->nr_maps++] = (struct mapping){ addr, len, prot };
 }
 
