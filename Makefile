@@ -42,9 +42,8 @@ GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
 INTEGRITY_GUESTS := tools/guest/integrity.S
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
-	     lifetime_test cpu_checks_test stress_test
-SELFTESTS += views_test
-SELFTESTS += ve_test
+	     lifetime_test cpu_checks_test stress_test views_test ve_test \
+	     fuzz_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 
 CLI	  := $(BUILD)/pmswitch
@@ -88,8 +87,12 @@ $(BUILD)/selftests/switch_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_guest.h
 $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
+<<<<<<< HEAD
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
+=======
+$(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
+>>>>>>> fuzz
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
