@@ -87,12 +87,9 @@ $(BUILD)/selftests/switch_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_guest.h
 $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
-<<<<<<< HEAD
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
-=======
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
->>>>>>> fuzz
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
