@@ -378,6 +378,32 @@ void pmsw_session_run_end(struct pmsw_session *s)
  * leaves the area without VM_USERMAP, so pmsw_session_mmap() inserts the
  * pages itself instead of remap_vmalloc_range().
  */
+static DEFINE_MUTEX(guest_alloc_lock);
+
+/*
+ * Guest memory is kernel memory that cannot be swapped or reclaimed.
+ * Asked for more than the machine can spare, __GFP_RETRY_MAYFAIL drains
+ * free memory to the minimum watermark before it fails, and any other
+ * task's allocation in that window (even the caller's own other thread)
+ * wakes the OOM killer: the fuzzer saw that on 6.12 with 210 MiB asked on
+ * a machine with 158 MiB available. So a request must leave a reserve of
+ * what the kernel counts as available (free pages above the watermarks
+ * plus reclaimable caches): an eighth of RAM, at least 16 MiB. One
+ * allocation at a time, so that concurrent requests see each other.
+ */
+static void *guest_memory_alloc(u64 bytes)
+{
+	unsigned long reserve = max_t(unsigned long, totalram_pages() / 8,
+				      SZ_16M >> PAGE_SHIFT);
+	void *mem = NULL;
+
+	mutex_lock(&guest_alloc_lock);
+	if ((bytes >> PAGE_SHIFT) + reserve <= si_mem_available())
+		mem = __vmalloc(bytes, GFP_GUEST | __GFP_ZERO);
+	mutex_unlock(&guest_alloc_lock);
+	return mem;
+}
+
 static int set_memory_locked(struct pmsw_session *s, u64 bytes)
 {
 	void *mem;
@@ -385,9 +411,9 @@ static int set_memory_locked(struct pmsw_session *s, u64 bytes)
 
 	if (s->mem)
 		return pmsw_refuse(-EBUSY, "SET_MEMORY", "this session already has memory");
-	mem = __vmalloc(bytes, GFP_GUEST | __GFP_ZERO);
+	mem = guest_memory_alloc(bytes);
 	if (!mem)
-		return pmsw_refuse(-ENOMEM, "SET_MEMORY", "not enough memory for the guest");
+		return pmsw_refuse(-ENOMEM, "SET_MEMORY", "not enough memory for the guest (it must leave 1/8 of RAM available)");
 	s->info_page = info_page_alloc();
 	err = s->info_page ? ept_build(s, mem, bytes) : -ENOMEM;
 	if (err) {
