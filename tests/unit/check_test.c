@@ -1329,6 +1329,13 @@ BREAK_CASE(exitless_member_with_global_pages_is_refused, LONG64,
 	c->cr4 |= 0x80;
 }
 
+BREAK_CASE(exitless_member_with_ve_is_refused, LONG64, PMSW_RULE_XL_VE, S_XL,
+	   0, PMSW_CONTEXT_F_EXITLESS | PMSW_CONTEXT_F_VE, true)
+{
+	xl_member(c);
+	c->flags |= PMSW_CONTEXT_F_VE;
+}
+
 BREAK_VIEW(contained_view_range_is_refused, VIEW_OVERLAP, S_VIEW, 0x1000)
 {
 	set_range(c, 0, 0x3000, 0x1000, PMSW_VIEW_R);
@@ -1544,7 +1551,7 @@ static const char *expected_section(__u32 rule)
 		return "26.5.7";
 	if (rule == PMSW_RULE_XL_UNSUPPORTED)
 		return "26.5.6.3";
-	if (rule > PMSW_RULE_XL_UNSUPPORTED && rule <= PMSW_RULE_XL_SIZE)
+	if (rule > PMSW_RULE_XL_UNSUPPORTED && rule <= PMSW_RULE_XL_VE)
 		return "pmsw exitless";
 	if (rule / 100 == 8)
 		return "pmswitch view";
@@ -1573,7 +1580,8 @@ TEST(rule_table_is_sorted_unique_and_fits_the_report)
 			EXPECT_EQ(0, d.parts & ~(PMSW_CP_SYSCALL | PMSW_CP_VIEW |
 						 (d.rule == PMSW_RULE_VE_UNSUPPORTED ||
 						  d.rule == PMSW_RULE_XL_UNSUPPORTED ||
-						  d.rule == PMSW_RULE_XL_NO_VIEW ?
+						  d.rule == PMSW_RULE_XL_NO_VIEW ||
+						  d.rule == PMSW_RULE_XL_VE ?
 						  PMSW_CP_META | PMSW_CP_CTLS : 0)));
 		} else {
 			EXPECT_NE(NULL, pmsw_vmcs_field_name(d.field));

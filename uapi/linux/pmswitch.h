@@ -321,7 +321,8 @@ struct pmsw_dtable {
  * the EPTP list is its context id. Its state page
  * (PMSW_RESERVED_STATE, struct pmsw_exitless_state) holds its resume
  * point. Rules 811-819 (Documentation/checks.rst): the context needs a
- * view, 64-bit mode, CR4.PGE = CR4.PCIDE = 0; the CPU needs VM functions
+ * view, 64-bit mode, CR4.PGE = CR4.PCIDE = 0, no PMSW_CONTEXT_F_VE (not
+ * yet); the CPU needs VM functions
  * with EPTP switching (EOPNOTSUPP); the group needs equal CR0, CR4, EFER,
  * exception bitmaps and CR masks, private executable memory and private
  * page-table roots, and at most as many members as the CPU offers
