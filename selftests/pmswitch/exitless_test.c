@@ -53,6 +53,8 @@
 #define XL_STOP_CODE	96
 #define XL_ATTACK	104
 #define XL_ARG		112
+#define XL_TSC0		120
+#define XL_TSC1		128
 
 #define ROUTINE		(PMSW_RESERVED_BASE + PMSW_RESERVED_ROUTINE)
 #define ROUNDS		500
@@ -227,6 +229,15 @@ TEST_F(xl, thousand_switches_without_an_exit)
 	       (unsigned long long)st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT],
 	       (unsigned long long)st.exits[PMSW_EXIT_PREEMPTION_TIMER],
 	       (unsigned long long)st.exits[PMSW_EXIT_EXCEPTION_NMI]);
+	/*
+	 * The path length: under Bochs one TSC tick is one instruction
+	 * (testbed.rst); the members' own checks (about 30 instructions
+	 * per switch) and any host exit are included.
+	 */
+	TH_LOG("%llu TSC ticks per exit-less switch, checks included",
+	       (unsigned long long)(data(self, BASE_A, XL_TSC1) -
+				    data(self, BASE_A, XL_TSC0)) / (2 * ROUNDS));
+	EXPECT_LT(data(self, BASE_A, XL_TSC0), data(self, BASE_A, XL_TSC1));
 	/* One VMCALL (the stop); every other exit is the host's. */
 	EXPECT_EQ(1, st.exits[PMSW_EXIT_VMCALL]);
 	EXPECT_EQ(0, st.exits[PMSW_EXIT_VMFUNC]);

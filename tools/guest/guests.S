@@ -295,13 +295,20 @@ END(report64)
  * routine: check CR3, GDTR, IDTR and RSP against the expected values,
  * count, and switch to the id at XL_OTHER until the remaining count is
  * 0; then stop with the member's stop code. A mismatch stops with 0xbad.
+ * The TSC at the first check and at the stop go to XL_TSC0 and XL_TSC1.
  */
 #define XL_ROUTINE	0xffc01000
 #define XL_DATA		0x6000
 GUEST(xl_member64)
 .Lxl_member:
 	lea	.Lxl_member + XL_DATA(%rip), %r12
-	mov	%cr3, %rax
+	cmpq	$0, 120(%r12)		/* TSC at the first check */
+	jne	4f
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, 120(%r12)
+4:	mov	%cr3, %rax
 	cmp	0(%r12), %rax
 	jne	9f
 	sub	$16, %rsp
@@ -331,7 +338,11 @@ GUEST(xl_member64)
 	mov	$XL_ROUTINE, %eax
 	call	*%rax
 	jmp	.Lxl_member
-3:	mov	$HC_STOP, %eax
+3:	rdtsc				/* TSC at the stop */
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, 128(%r12)
+	mov	$HC_STOP, %eax
 	mov	96(%r12), %rbx
 	vmcall
 	hlt
