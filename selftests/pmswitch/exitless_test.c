@@ -55,6 +55,9 @@
 #define XL_ARG		112
 #define XL_TSC0		120
 #define XL_TSC1		128
+#define XL_ENTRIES	136
+#define XL_EXITS	144
+#define XL_ID		152
 
 #define ROUTINE		(PMSW_RESERVED_BASE + PMSW_RESERVED_ROUTINE)
 #define ROUNDS		500
@@ -218,6 +221,13 @@ TEST_F(xl, thousand_switches_without_an_exit)
 	EXPECT_EQ(ROUNDS + 1, data(self, BASE_A, XL_OK));
 	/* B: a check at entry and after each of A's 499 later switches. */
 	EXPECT_EQ(ROUNDS, data(self, BASE_B, XL_OK));
+	/* The routine's counts in each state page, as each last saw them. */
+	EXPECT_EQ(ROUNDS, data(self, BASE_A, XL_ENTRIES));
+	EXPECT_EQ(ROUNDS, data(self, BASE_A, XL_EXITS));
+	EXPECT_EQ(0, data(self, BASE_A, XL_ID));
+	EXPECT_EQ(ROUNDS, data(self, BASE_B, XL_ENTRIES));
+	EXPECT_EQ(ROUNDS - 1, data(self, BASE_B, XL_EXITS));
+	EXPECT_EQ(1, data(self, BASE_B, XL_ID));
 
 	stats(self, &st);
 	host_exits = st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT] +
@@ -254,6 +264,7 @@ TEST_F(xl, thousand_switches_without_an_exit)
 TEST_F(xl, exit_in_the_group_names_the_running_member)
 {
 	struct pmsw_context got;
+	struct pmsw_stats st;
 
 	NEED_XL();
 	pair(self, 3, 1);
@@ -263,7 +274,13 @@ TEST_F(xl, exit_in_the_group_names_the_running_member)
 		TH_LOG("%s", self->r.reason);
 	EXPECT_EQ(0xb, self->r.stop_code);
 	EXPECT_EQ(1, self->r.stop_context);
-	EXPECT_EQ(1, self->r.total_transitions);
+	/* One VM exit of the guests' own (B's stop); host exits may add. */
+	stats(self, &st);
+	EXPECT_EQ(1, st.exits[PMSW_EXIT_VMCALL]);
+	EXPECT_EQ(1 + st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT] +
+		  st.exits[PMSW_EXIT_PREEMPTION_TIMER] +
+		  st.exits[PMSW_EXIT_EXCEPTION_NMI],
+		  self->r.total_transitions);
 	EXPECT_EQ(1, data(self, BASE_A, XL_OK));
 	EXPECT_EQ(1, data(self, BASE_B, XL_OK));
 
@@ -405,6 +422,46 @@ TEST_F(xl, group_rules_refuse_shared_code_roots_and_pge)
 	self->b.nr_view_ranges = 0;
 	memset(self->b.view, 0, sizeof(self->b.view));
 	expect_refused(_metadata, self, 1, EINVAL, PMSW_RULE_XL_NO_VIEW);
+}
+
+/* 815: members share CR0, CR4, EFER, exception bitmap and CR masks. */
+TEST_F(xl, group_rules_refuse_a_different_mode)
+{
+	NEED_XL();
+	pair(self, 1, 1);
+	ASSERT_EQ(0, context_create(self->s.fd, &self->a, &self->op));
+	self->b.exception_bitmap = 1U << 6;
+	expect_refused(_metadata, self, 1, EINVAL, PMSW_RULE_XL_SAME);
+	self->b.exception_bitmap = 0;
+	EXPECT_EQ(1, context_create(self->s.fd, &self->b, &self->op));
+}
+
+/* 818: the transit root takes one of the CPU's CR3-target values. */
+TEST_F(xl, group_size_follows_the_cr3_target_count)
+{
+	static const uint64_t base[] = { BASE_A, BASE_B, 0x300000, 0x380000 };
+	unsigned int targets = (self->snap.info.caps.misc >> 16) & 0x1ff;
+	unsigned int i, max;
+
+	NEED_XL();
+	max = (targets < 4 ? targets : 4) - 1;
+	ASSERT_GE(3, max);
+	for (i = 0; i <= max; i++) {
+		MEMBER(self->s.mem, &self->a, base[i], xl_member64, 0, 0x3f,
+		       0x7ff, 1, 0xa);
+		if (i < max) {
+			EXPECT_EQ(i, context_create(self->s.fd, &self->a,
+						    &self->op))
+				TH_LOG("member %u: rule %u", i,
+				       self->op.violation.rule);
+		} else {
+			expect_refused(_metadata, self, 0, EINVAL,
+				       PMSW_RULE_XL_SIZE);
+		}
+	}
+	/* Not a member: no limit. */
+	self->a.flags = 0;
+	EXPECT_EQ(max, context_create(self->s.fd, &self->a, &self->op));
 }
 
 TEST_F(xl, refused_where_the_cpu_lacks_vm_functions)

@@ -295,7 +295,9 @@ END(report64)
  * routine: check CR3, GDTR, IDTR and RSP against the expected values,
  * count, and switch to the id at XL_OTHER until the remaining count is
  * 0; then stop with the member's stop code. A mismatch stops with 0xbad.
- * The TSC at the first check and at the stop go to XL_TSC0 and XL_TSC1.
+ * The TSC at the first check and at the stop go to XL_TSC0 and XL_TSC1;
+ * at each check, the entries, exits and id of its state page to
+ * XL_ENTRIES, XL_EXITS and XL_ID.
  */
 #define XL_ROUTINE	0xffc01000
 #define XL_DATA		0x6000
@@ -332,6 +334,13 @@ GUEST(xl_member64)
 	cmp	48(%r12), %rsp
 	ja	9f
 	incq	56(%r12)
+	mov	$0xffc02000, %eax	/* its state page: the routine's counts */
+	mov	96(%rax), %rcx
+	mov	%rcx, 136(%r12)
+	mov	104(%rax), %rcx
+	mov	%rcx, 144(%r12)
+	mov	112(%rax), %rcx
+	mov	%rcx, 152(%r12)
 	decq	80(%r12)
 	jz	3f
 	mov	64(%r12), %edi
