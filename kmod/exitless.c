@@ -379,6 +379,17 @@ static void sync_switched_out(struct pmsw_session *s, struct pmsw_ctx *run)
 		if (m == run || !is_member(m) || !take_resume_point(m))
 			continue;
 		pmsw_ctx_fields(&m->cur, &m->env, &m->fields);
+		/*
+		 * Its VMCS is newer than @m->cur if it ran since the last
+		 * read-back, and cannot be read here (another VMCS is
+		 * current): the next entry writes all of @m->cur instead,
+		 * so that CONTEXT_GET shows what will be entered.
+		 */
+		if (m->stale) {
+			memcpy(m->dirty, m->fields.set, sizeof(m->dirty));
+			m->stale = false;
+			continue;
+		}
 		for (j = 0; j < ARRAY_SIZE(resume_fields); j++)
 			pmsw_field_set(m->dirty, resume_fields[j]);
 	}

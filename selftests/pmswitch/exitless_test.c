@@ -257,6 +257,15 @@ TEST_F(xl, thousand_switches_without_an_exit)
 }
 
 /*
+ * xl_member64's return address from the routine holds the JMP back to
+ * its checks (short or near); where it stops, HLT follows the VMCALL.
+ */
+static bool at_jmp(const uint8_t *mem, uint64_t rip)
+{
+	return mem[rip] == 0xeb || mem[rip] == 0xe9;
+}
+
+/*
  * B stops the run in the middle: the module names B, shows A at its
  * resume point (after its call), and a VM entry of A continues there
  * with A's own CR3, GDTR, IDTR and stack.
@@ -289,6 +298,7 @@ TEST_F(xl, exit_in_the_group_names_the_running_member)
 	EXPECT_LT(BASE_A, got.rip);
 	EXPECT_GT(BASE_A + (guest_xl_member64_end - guest_xl_member64),
 		  got.rip);
+	EXPECT_TRUE(at_jmp(self->s.mem, got.rip));
 	EXPECT_EQ(BASE_A + OFF_PML4, got.cr3);
 	EXPECT_EQ(BASE_A + VIEW_END, got.rsp);
 	EXPECT_EQ(BASE_A + OFF_GDT, got.gdtr.base);
@@ -316,6 +326,53 @@ TEST_F(xl, exit_in_the_group_names_the_running_member)
 	EXPECT_EQ(0, self->r.stop_context);
 	EXPECT_EQ(3, data(self, BASE_A, XL_OK));
 	EXPECT_EQ(2, data(self, BASE_B, XL_OK));
+}
+
+/*
+ * B ran and stopped by VM exit (its VMCS is newer than its
+ * bookkeeping); then, in a run entered as A, B switches out to C
+ * without an exit and C stops. B's bookkeeping takes its resume point
+ * though its VMCS cannot be read then: a VM entry of B continues after
+ * its call, not after its old VMCALL.
+ */
+TEST_F(xl, member_switched_out_after_its_own_exit_resumes_at_the_switch)
+{
+	struct pmsw_context c;
+
+	NEED_XL();
+	MEMBER(self->s.mem, &self->a, BASE_A, xl_member64, 1, 0x3f, 0x7ff,
+	       5, 0xa);
+	MEMBER(self->s.mem, &self->b, BASE_B, xl_member64, 2, 0x27, 0x3ff,
+	       1, 0xb);
+	MEMBER(self->s.mem, &c, 0x300000, xl_member64, 0, 0x2f, 0x5ff, 1,
+	       0xc);
+	ASSERT_EQ(0, create_pair(_metadata, self));
+	ASSERT_EQ(2, context_create(self->s.fd, &c, &self->op))
+		TH_LOG("rule %u: %s", self->op.violation.rule,
+		       self->op.violation.text);
+	/* B alone: one check, then its VMCALL stop. */
+	ASSERT_EQ(0, run(self->s.fd, 1, &self->r, self->t, MAX_T));
+	ASSERT_EQ(0xb, self->r.stop_code) TH_LOG("%s", self->r.reason);
+	/* A -> B (its entry point) -> C, which stops. */
+	*q(self->s.mem, BASE_B + OFF_DATA + XL_REMAINING) = 2;
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+		TH_LOG("%s", self->r.reason);
+	EXPECT_EQ(0xc, self->r.stop_code);
+	EXPECT_EQ(2, self->r.stop_context);
+	EXPECT_EQ(2, data(self, BASE_B, XL_OK));
+	/* CONTEXT_GET shows B at its resume point: the JMP after the call. */
+	ASSERT_EQ(0, context_get(self->s.fd, 1, &c));
+	EXPECT_TRUE(at_jmp(self->s.mem, c.rip))
+		TH_LOG("B at %#llx: byte %#x", (unsigned long long)c.rip,
+		       self->s.mem[c.rip]);
+	/* B again: after its call, one more check, its stop. */
+	ASSERT_EQ(0, run(self->s.fd, 1, &self->r, self->t, MAX_T));
+	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+		TH_LOG("%s", self->r.reason);
+	EXPECT_EQ(0xb, self->r.stop_code);
+	EXPECT_EQ(1, self->r.stop_context);
+	EXPECT_EQ(3, data(self, BASE_B, XL_OK));
 }
 
 /* The attacker A and B, whose code writes a marker if it ever runs. */
