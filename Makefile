@@ -44,7 +44,9 @@ INTEGRITY_GUESTS := tools/guest/integrity.S
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test views_test ve_test \
 	     fuzz_test
+SELFTESTS += exitless_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
+UNITTESTS += xl_routine_test
 
 CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
@@ -90,6 +92,14 @@ $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
+# The exit-less test also reads the switch routine's bytes.
+XL_ROUTINE_SRC := kmod/exitless_routine.S
+$(BUILD)/selftests/exitless_test: selftests/pmswitch/exitless_test.c \
+		$(GUESTS) $(GUEST_INCLUDES) $(XL_ROUTINE_SRC) $(SELFTEST_HDRS) \
+		$(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< $(GUESTS) $(XL_ROUTINE_SRC) \
+		$(PURE_SRCS)
 
 $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
@@ -120,6 +130,8 @@ bench:
 CTXFILE := tools/pmswitch/ctxfile.c
 $(BUILD)/unit/ctxfile_test: $(CTXFILE) tools/pmswitch/ctxfile.h $(GUESTS)
 $(BUILD)/unit/ctxfile_test: EXTRA_SRCS = $(CTXFILE)
+$(BUILD)/unit/xl_routine_test: $(XL_ROUTINE_SRC)
+$(BUILD)/unit/xl_routine_test: EXTRA_SRCS = $(XL_ROUTINE_SRC)
 
 # "pmswitch check" end to end on the host; the completion parses.
 clitest: $(CLI)

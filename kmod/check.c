@@ -43,6 +43,7 @@
 #define CR0_PG			PMSW_BIT(31)
 #define CR4_PAE			PMSW_BIT(5)
 #define CR4_LA57		PMSW_BIT(12)
+#define CR4_PGE			PMSW_BIT(7)
 #define CR4_PCIDE		PMSW_BIT(17)
 #define CR4_PKE			PMSW_BIT(22)
 #define CR4_CET			PMSW_BIT(23)
@@ -221,7 +222,8 @@ static bool ctx_size(struct state *s)
 static bool ctx_flags(struct state *s)
 {
 	return (s->ctx->flags &
-		~(PMSW_CONTEXT_F_CPU_CHECKS | PMSW_CONTEXT_F_VE)) &&
+		~(PMSW_CONTEXT_F_CPU_CHECKS | PMSW_CONTEXT_F_VE |
+		  PMSW_CONTEXT_F_EXITLESS)) &&
 	       report(s, s->ctx->flags);
 }
 
@@ -1026,6 +1028,56 @@ static bool ve_unsupported(struct state *s)
 	       report(s, s->env->caps->procbased_ctls2);
 }
 
+/*
+ * The exit-less switch executes VMFUNC 0 (SDM 26.5.6.3): secondary
+ * control 13 "enable VM functions" (allowed-1 bit 45 of
+ * IA32_VMX_PROCBASED_CTLS2) and EPTP switching (IA32_VMX_VMFUNC[0]),
+ * both folded into PMSW_FEAT_EPTP_SWITCHING. EOPNOTSUPP: the CPU lacks
+ * them, the context is fine.
+ */
+static bool xl_unsupported(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) &&
+	       (~pmsw_decode_features(s->env->caps) &
+		(PMSW_FEAT_VMFUNC | PMSW_FEAT_EPTP_SWITCHING)) &&
+	       report(s, s->env->caps->vmfunc);
+}
+
+/* A member's EPT must be its own: its state page lives there. */
+static bool xl_no_view(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) &&
+	       !s->ctx->nr_view_ranges && report(s, 0);
+}
+
+/* The routine is 64-bit code (first cut: no 32-bit members). */
+static bool xl_not_64bit(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) && !s->ia32e &&
+	       report(s, s->ctx->efer);
+}
+
+/*
+ * With CR4.PGE = CR4.PCIDE = 0 every MOV to CR3 flushes all translations
+ * of the VPID (SDM 4.10.4.1): none of the origin's survives the switch.
+ */
+static bool xl_cr4(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) &&
+	       (s->cr4 & (CR4_PGE | CR4_PCIDE)) && report(s, s->cr4);
+}
+
+/*
+ * Not with #VE yet: the design suppresses #VE for other members' pages
+ * (exitless.rst), which the views do not do so far.
+ */
+static bool xl_ve(struct state *s)
+{
+	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) &&
+	       (s->ctx->flags & PMSW_CONTEXT_F_VE) && report(s, s->ctx->flags);
+}
+
+#define S_XL		"pmsw exitless"	/* exitless.rst */
 #define S_CTX		"pmswitch.h"	/* not the SDM: the ABI's own rules */
 #define S_CR		"27.3.1.1"
 #define S_SEG		"27.3.1.2"
@@ -1344,6 +1396,17 @@ static const struct rule rules[] = {
 	RULE(VE_UNSUPPORTED, S_VE, 0, P_HEADER,
 	     ve_unsupported, 0,
 	     "PMSW_CONTEXT_F_VE needs the \"EPT-violation #VE\" control (IA32_VMX_PROCBASED_CTLS2[50]), which this CPU lacks"),
+	RULE(XL_UNSUPPORTED, "26.5.6.3", 0, P_HEADER, xl_unsupported, 0,
+	     "F_EXITLESS needs VM functions (IA32_VMX_PROCBASED_CTLS2[45]) with EPTP switching (IA32_VMX_VMFUNC[0])"),
+	RULE(XL_NO_VIEW, S_XL, 0, P_HEADER | CP(VIEW), xl_no_view, 0,
+	     "PMSW_CONTEXT_F_EXITLESS needs a memory view (nr_view_ranges > 0)"),
+	RULE(XL_NOT_64BIT, S_XL, F(IA32_EFER), P_HEADER | CP(EFER),
+	     xl_not_64bit, 0,
+	     "PMSW_CONTEXT_F_EXITLESS needs IA-32e mode (EFER.LMA=1): 64-bit members only for now"),
+	RULE(XL_CR4, S_XL, F(CR4), P_HEADER | CP(CR4), xl_cr4, 0,
+	     "PMSW_CONTEXT_F_EXITLESS needs CR4.PGE=0 and CR4.PCIDE=0"),
+	RULE(XL_VE, S_XL, 0, P_HEADER, xl_ve, 0,
+	     "PMSW_CONTEXT_F_EXITLESS does not go with PMSW_CONTEXT_F_VE yet"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */

@@ -265,6 +265,20 @@ enum pmsw_rule {
 	PMSW_RULE_VIEW_BOUNDS		= 808,
 	PMSW_RULE_VIEW_OVERLAP		= 809,
 	PMSW_RULE_VE_UNSUPPORTED	= 810,
+	/*
+	 * 811-819: the exit-less group (PMSW_CONTEXT_F_EXITLESS,
+	 * exitless.rst). 811-814 and 819 judge one context (here); 815-818
+	 * the group as a whole (exitless.c).
+	 */
+	PMSW_RULE_XL_UNSUPPORTED	= 811,
+	PMSW_RULE_XL_NO_VIEW		= 812,
+	PMSW_RULE_XL_NOT_64BIT		= 813,
+	PMSW_RULE_XL_CR4		= 814,
+	PMSW_RULE_XL_VE			= 819,
+	PMSW_RULE_XL_SAME		= 815,
+	PMSW_RULE_XL_EXEC		= 816,
+	PMSW_RULE_XL_ROOT		= 817,
+	PMSW_RULE_XL_SIZE		= 818,
 };
 
 /*

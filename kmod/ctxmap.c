@@ -90,11 +90,24 @@ static __u64 cr0_owned(const struct pmsw_context *ctx,
  * reaching host state. The read shadow shows them as the context has
  * them, 0, which is also their real value.
  */
+/*
+ * Exit-less members: CR4.PGE (bit 7) and CR4.PCIDE (bit 17) owned, and
+ * page faults in the exception bitmap, which the page-fault error-code
+ * mask and match (run.c) narrow to instruction fetches (SDM 26.2).
+ */
+#define XL_CR4_OWNED	((1ULL << 7) | (1ULL << 17))
+#define XL_EXCEPTIONS	(1U << 14)
+
 static __u64 cr4_owned(const struct pmsw_context *ctx,
 		       const struct pmsw_check_env *env)
 {
-	return env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 |
-	       PMSW_CR4_UNSWITCHED | ctx->cr4_mask;
+	__u64 owned = env->caps->cr4_fixed0 | ~env->caps->cr4_fixed1 |
+		      PMSW_CR4_UNSWITCHED | ctx->cr4_mask;
+
+	/* An exit-less member may not set PGE or PCIDE (exitless.rst). */
+	if (ctx->flags & PMSW_CONTEXT_F_EXITLESS)
+		owned |= XL_CR4_OWNED;
+	return owned;
 }
 
 void pmsw_ctx_fields(const struct pmsw_context *ctx,
@@ -131,7 +144,8 @@ void pmsw_ctx_fields(const struct pmsw_context *ctx,
 	 * CPU never changes the bitmap.
 	 */
 	put(out, VF_EXCEPTION_BITMAP,
-	    ctx->exception_bitmap | PMSW_EXCEPTIONS_ALWAYS_EXIT);
+	    ctx->exception_bitmap | PMSW_EXCEPTIONS_ALWAYS_EXIT |
+	    (ctx->flags & PMSW_CONTEXT_F_EXITLESS ? XL_EXCEPTIONS : 0));
 
 	/*
 	 * Guest state every context starts with and the processor then
@@ -169,6 +183,9 @@ void pmsw_exit_changed_fields(__u64 *map)
 	}
 	for (i = 0; i < PMSW_ARRAY_SIZE(stable); i++)
 		map[stable[i] / 64] &= ~(1ULL << (stable[i] % 64));
+	/* VMFUNC 0 rewrites the EPT pointer and the EPTP index (26.5.6.3). */
+	pmsw_field_set(map, VF_EPT_POINTER);
+	pmsw_field_set(map, VF_EPTP_INDEX);
 }
 
 void pmsw_ctx_from_vmcs(struct pmsw_context *ctx,

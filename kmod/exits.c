@@ -347,7 +347,19 @@ static enum next_step stop_on_exit(struct run_state *rs, struct pmsw_ctx *ctx,
 			  ctx->id, pmsw_exit_reason_name(e->reason),
 			  ctx->regs[PMSW_RCX] & 0xffffffff);
 		break;
+	case PMSW_EXIT_VMFUNC:
+		/* EAX not 0, or an EPTP-list entry that is not a member's. */
+		pmsw_stop(rs, PMSW_STOP_EXIT, "context %u: VMFUNC %llu with EPTP index %llu not in the session's list",
+			  ctx->id, ctx->regs[PMSW_RAX] & 0xffffffff,
+			  ctx->regs[PMSW_RCX] & 0xffffffff);
+		break;
 	case PMSW_EXIT_CR_ACCESS:
+		/* Access type 0 (MOV to CR) of CR3: CR3-load exiting (25.6.7). */
+		if ((e->qualification & 0x3f) == 3) {
+			pmsw_stop(rs, PMSW_STOP_EXIT, "context %u: MOV to CR3 of a value not in the exit-less group's CR3-target list",
+				  ctx->id);
+			break;
+		}
 		pmsw_stop(rs, PMSW_STOP_EXIT, "context %u: MOV %s CR%llu trapped by the guest/host mask",
 			  ctx->id, (e->qualification >> 4) & 3 ? "from" : "to",
 			  e->qualification & 15);

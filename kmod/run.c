@@ -45,6 +45,7 @@
 #include <asm/tlbflush.h>
 
 #include "caps.h"
+#include "exitless.h"
 #include "fpu.h"
 #include "refuse.h"
 #include "run.h"
@@ -122,12 +123,11 @@ static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 		pmsw_vmcs_write64(v, VMCS_VE_INFO_ADDRESS, ctx->ve_phys);
 		pmsw_vmcs_write16(v, VMCS_EPTP_INDEX, 0);
 	}
-	pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
 	pmsw_vmcs_write32(v, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
-	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	/* CR3 targets, page-fault filter, VM functions (exitless.c). */
+	pmsw_xl_write_controls(s, ctx);
 	if (ctx->env.pin & PMSW_PIN_PREEMPTION_TIMER)
 		pmsw_vmcs_write32(v, VMCS_VMX_PREEMPTION_TIMER_VALUE,
 				  s->preemption_ticks);
@@ -466,17 +466,21 @@ static bool vmx_insn_failed(struct run_state *rs, struct pmsw_ctx *ctx)
 }
 
 /* One transition of the block: enter @ctx, handle its exit. */
-static enum next_step transition(struct run_state *rs, struct pmsw_ctx *ctx,
+static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 				 u32 *next)
 {
 	struct pmsw_run *run = rs->run;
 	struct pmsw_transition *t = &rs->buf[rs->nr_buf++];
+	struct pmsw_ctx *ctx = *ctxp;
 	enum next_step step;
 
 	memset(t, 0, sizeof(*t));
 	t->from = rs->from;
 	t->to = ctx->id;
 	enter_once(rs, ctx, t);
+	/* An exit-less switch may have moved the VMCS to another member. */
+	if (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS)
+		*ctxp = ctx = pmsw_xl_track(rs, ctx);
 	step = pmsw_handle_exit(rs, ctx, next);
 	t->exit_qualification = rs->exit.qualification;
 	if (vmx_insn_failed(rs, ctx))
@@ -527,7 +531,7 @@ static long run_loop(struct run_state *rs)
 		}
 		block_begin(rs);
 		for (;;) {
-			step = transition(rs, ctx, &next);
+			step = transition(rs, &ctx, &next);
 			if (step == NEXT_STOP)
 				break;
 			if (step == NEXT_SWITCH) {

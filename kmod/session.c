@@ -34,6 +34,7 @@
 #include "caps.h"
 #include "check.h"
 #include "compat.h"
+#include "exitless.h"
 #include "fpu.h"
 #include "probe.h"
 #include "refuse.h"
@@ -181,13 +182,17 @@ static u64 ept_leaf(void *page, u64 perm)
 /*
  * The reserved range in an EPT (Documentation/switching.rst, "The
  * reserved range"): the info page read-only, @ve_page (if any) read/write
- * at PMSW_RESERVED_VE_INFO, nothing else. Every entry of the range, the
+ * at PMSW_RESERVED_VE_INFO; for an exit-less member (@xl_state) the
+ * session's routine page read and execute, its own state page
+ * read/write and the session's transit tables read-only
+ * (exitless.rst); nothing else. Every entry of the range, the
  * not-present ones included, suppresses #VE: a violation there (a write
  * to the info page, a touch of an unmapped page) always exits, so the
  * monitor's pages never become a fault a context handles itself.
  */
 static int ept_map_reserved(struct pmsw_ept *ept, u64 *pml4,
-			    struct pmsw_reserved_info *info, void *ve_page)
+			    struct pmsw_session *s, void *ve_page,
+			    void *xl_state)
 {
 	u64 gpa = PMSW_RESERVED_BASE, *pdpt, *pd, *pt;
 	unsigned int i;
@@ -201,10 +206,20 @@ static int ept_map_reserved(struct pmsw_ept *ept, u64 *pml4,
 	pd[((gpa + SZ_2M) >> 21) & 511] = EPT_SUPPRESS_VE;
 	for (i = 0; i < 512; i++)
 		pt[i] = EPT_SUPPRESS_VE;
-	pt[PMSW_RESERVED_INFO >> PAGE_SHIFT] = ept_leaf(info, PMSW_VIEW_R);
+	pt[PMSW_RESERVED_INFO >> PAGE_SHIFT] = ept_leaf(s->info_page,
+						       PMSW_VIEW_R);
 	if (ve_page)
 		pt[PMSW_RESERVED_VE_INFO >> PAGE_SHIFT] =
 			ept_leaf(ve_page, PMSW_VIEW_R | PMSW_VIEW_W);
+	if (!xl_state)
+		return 0;
+	pt[PMSW_RESERVED_ROUTINE >> PAGE_SHIFT] =
+		ept_leaf(s->xl_routine, PMSW_VIEW_R | PMSW_VIEW_X);
+	pt[PMSW_RESERVED_STATE >> PAGE_SHIFT] =
+		ept_leaf(xl_state, PMSW_VIEW_R | PMSW_VIEW_W);
+	for (i = 0; i < ARRAY_SIZE(s->xl_transit); i++)
+		pt[(PMSW_RESERVED_TRANSIT >> PAGE_SHIFT) + i] =
+			ept_leaf(s->xl_transit[i], PMSW_VIEW_R);
 	return 0;
 }
 
@@ -218,7 +233,7 @@ static int ept_build(struct pmsw_session *s, void *mem, u64 bytes)
 		return -ENOMEM;
 	err = ept_map(&s->ept, pml4, mem, 0, bytes, EPT_RWX);
 	if (!err)
-		err = ept_map_reserved(&s->ept, pml4, s->info_page, NULL);
+		err = ept_map_reserved(&s->ept, pml4, s, NULL, NULL);
 	if (!err)
 		s->ept.eptp = virt_to_phys(pml4) | EPTP_WB_WALK4;
 	return err;
@@ -260,13 +275,14 @@ static void view_free(struct pmsw_ept *view)
  * are convertible.
  */
 static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
-		      void *ve_page, struct pmsw_ept **out)
+		      struct pmsw_ctx *ctx, struct pmsw_ept **out)
 {
 	const struct pmsw_view_range all = {
 		.bytes = s->mem_bytes, .perm = PMSW_VIEW_RWX,
 	};
 	const struct pmsw_view_range *r = c->nr_view_ranges ? c->view : &all;
 	unsigned int i, n = c->nr_view_ranges ?: 1;
+	void *ve_page = ctx->ve_page, *xl_state = ctx->xl_state;
 	struct pmsw_ept *view;
 	u64 *pml4;
 	int err = 0;
@@ -276,6 +292,8 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
 		return 0;
 	if (!(c->flags & PMSW_CONTEXT_F_VE))
 		ve_page = NULL;
+	if (!(c->flags & PMSW_CONTEXT_F_EXITLESS))
+		xl_state = NULL;
 	view = kzalloc(sizeof(*view), GFP_GUEST);
 	if (!view)
 		return -ENOMEM;
@@ -287,7 +305,7 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
 		err = ept_map(view, pml4, s->mem, r[i].gpa, r[i].bytes,
 			      r[i].perm);
 	if (!err)
-		err = ept_map_reserved(view, pml4, s->info_page, ve_page);
+		err = ept_map_reserved(view, pml4, s, ve_page, xl_state);
 	if (err) {
 		view_free(view);
 		return err;
@@ -579,6 +597,7 @@ static void ctx_env(struct pmsw_session *s, const struct pmsw_context *c,
 	/* Rule 810 refuses the flag where the CPU lacks the control. */
 	if (c->flags & PMSW_CONTEXT_F_VE)
 		env->proc2 |= PMSW_PROC2_EPT_VE;
+	pmsw_xl_env(c, env);
 }
 
 /*
@@ -655,14 +674,21 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	/* Execute-only pages, #VE: the context is fine, the CPU lacks them. */
 	if (n)
 		return op->violation.rule == PMSW_RULE_VIEW_EXEC_ONLY ||
-		       op->violation.rule == PMSW_RULE_VE_UNSUPPORTED ?
+		       op->violation.rule == PMSW_RULE_VE_UNSUPPORTED ||
+		       op->violation.rule == PMSW_RULE_XL_UNSUPPORTED ?
 		       -EOPNOTSUPP : -EINVAL;
+	err = pmsw_xl_group_check(s, ctx, next, op);
+	if (err)
+		return err;
 	new_ept = (parts & PMSW_CP_VIEW) ||
-		  ((next->flags ^ ctx->cur.flags) & PMSW_CONTEXT_F_VE);
+		  ((next->flags ^ ctx->cur.flags) &
+		   (PMSW_CONTEXT_F_VE | PMSW_CONTEXT_F_EXITLESS));
 	if (new_ept) {
 		err = ctx_ve_page(ctx, next);
 		if (!err)
-			err = view_build(s, next, ctx->ve_page, &view);
+			err = pmsw_xl_alloc(s, ctx, next);
+		if (!err)
+			err = view_build(s, next, ctx, &view);
 		if (err)
 			return err;
 	}
@@ -691,6 +717,7 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	memcpy(ctx->regs, next->gpr, sizeof(ctx->regs));
 	if (new_ept)
 		ctx_set_view(s, ctx, view);
+	pmsw_xl_fill_state(ctx);
 	return 0;
 }
 
@@ -737,6 +764,8 @@ static u32 reserved_features(const struct pmsw_vmx_caps *caps)
 
 	if (pmsw_decode_features(caps) & PMSW_FEAT_EPT_VE)
 		f |= PMSW_RF_VE;
+	if (pmsw_decode_features(caps) & PMSW_FEAT_EPTP_SWITCHING)
+		f |= PMSW_RF_EXITLESS;
 	return f;
 }
 
@@ -782,6 +811,7 @@ static void ctx_free(struct pmsw_ctx *ctx)
 {
 	view_free(ctx->view);
 	free_page((unsigned long)ctx->ve_page);
+	free_page((unsigned long)ctx->xl_state);
 	pmsw_vmcs_free(ctx->vmcs);
 	pmsw_fpu_free(ctx->fpu);
 	kfree(ctx);
@@ -834,6 +864,7 @@ static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
 		return err;
 	}
 	s->ctx[id] = ctx;
+	pmsw_xl_group_update(s);
 	return id;
 }
 
@@ -886,9 +917,13 @@ static long ctx_set_locked(struct pmsw_session *s, struct pmsw_context *next,
 	load_pdptes(s, next);
 	/* Who judges changed: the software checks judge everything again. */
 	if ((ctx->cur.flags ^ next->flags) & PMSW_CONTEXT_F_CPU_CHECKS)
-		return ctx_update(s, ctx, next, PMSW_CP_ALL, op);
-	return ctx_update(s, ctx, next, pmsw_ctx_changed_parts(&ctx->cur, next),
-			  op);
+		err = ctx_update(s, ctx, next, PMSW_CP_ALL, op);
+	else
+		err = ctx_update(s, ctx, next,
+				 pmsw_ctx_changed_parts(&ctx->cur, next), op);
+	if (!err)
+		pmsw_xl_group_update(s);
+	return err;
 }
 
 long pmsw_context_set(struct pmsw_session *s, void __user *uarg)
@@ -962,8 +997,10 @@ long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 	if (err)
 		return err;
 	ctx = pmsw_session_ctx(s, op.id);
-	if (ctx)
+	if (ctx) {
 		s->ctx[op.id] = NULL;
+		pmsw_xl_group_update(s);
+	}
 	mutex_unlock(&s->lock);
 	if (!ctx)
 		return pmsw_refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
@@ -1037,6 +1074,7 @@ void pmsw_session_destroy(struct pmsw_session *s)
 		pmsw_vmx_put();
 	ept_free(&s->ept);
 	free_page((unsigned long)s->info_page);
+	pmsw_xl_free_session(s);
 	vfree(s->mem);
 	free_cpumask_var(s->ept_fresh);
 	mutex_destroy(&s->lock);

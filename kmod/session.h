@@ -52,6 +52,14 @@ struct pmsw_ctx {
 	 */
 	void *ve_page;
 	u64 ve_phys;
+	/*
+	 * Exit-less member (PMSW_CONTEXT_F_EXITLESS): its state page
+	 * (struct pmsw_exitless_state, PMSW_RESERVED_STATE in its own EPT),
+	 * allocated with the first flag and kept until the context goes,
+	 * and the page's @exits counter as the module last saw it.
+	 */
+	struct pmsw_exitless_state *xl_state;
+	u64 xl_exits_seen;
 	struct pmsw_vmcs *vmcs;
 	/* The context as last submitted or read back. */
 	struct pmsw_context cur;
@@ -96,6 +104,18 @@ struct pmsw_session {
 	cpumask_var_t ept_fresh;
 
 	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
+	/*
+	 * The exit-less group (exitless.c), allocated with its first
+	 * member: the routine page and the four transit paging structures
+	 * (the same host pages in every member's EPT), the EPTP list (entry
+	 * i: context i's view if it is a member, else 0, which VMFUNC
+	 * refuses), and the CR3-target values (transit root first).
+	 */
+	void *xl_routine;
+	void *xl_transit[4];
+	u64 *xl_eptp_list;
+	u64 xl_cr3[4];
+	unsigned int xl_nr_cr3;
 	/* Controls every context starts from (derived from the caps). */
 	struct pmsw_vmx_caps caps;
 	struct pmsw_check_env base_env;

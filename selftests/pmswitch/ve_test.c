@@ -313,6 +313,8 @@ TEST_F(ve, cpuid_and_info_page_describe_the_range)
 		TH_LOG("%s", self->r.reason);
 	res = self->s.mem + GPA_RESULTS + 0x100;
 	rf = PMSW_RF_VIEWS | PMSW_RF_VE;
+	if (self->snap.info.features & PMSW_FEAT_EPTP_SWITCHING)
+		rf |= PMSW_RF_EXITLESS;
 	EXPECT_EQ((uint32_t)PMSW_RESERVED_BASE, word(res, 0));
 	EXPECT_EQ(PMSW_RESERVED_SIZE, word(res, 4));
 	EXPECT_EQ(rf, word(res, 8));

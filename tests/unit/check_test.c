@@ -501,9 +501,9 @@ BREAK(size_other_than_sizeof_is_refused, FLAT, CTX_SIZE, S_CTX, 0,
 	c->size -= 8;
 }
 
-BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 4)
+BREAK(unknown_flags_are_refused, FLAT, CTX_FLAGS, S_CTX, 0, 8)
 {
-	c->flags = 4;
+	c->flags = 8;
 }
 
 /* The last word: ABI version 3 left two. */
@@ -1284,6 +1284,58 @@ BREAK_CASE(ve_is_refused_without_the_control, FLAT, PMSW_RULE_VE_UNSUPPORTED,
 	c->flags = PMSW_CONTEXT_F_VE;
 }
 
+/* 811-814: an exit-less member (exitless.rst), one context at a time. */
+#define S_XL	"pmsw exitless"
+
+static void xl_member(struct pmsw_context *c)
+{
+	c->flags = PMSW_CONTEXT_F_EXITLESS;
+	c->cr4 &= ~0x80ULL;	/* PGE: rule 814 */
+	set_range(c, 0, 0, 0x10000, PMSW_VIEW_RWX);
+}
+
+/* 811: VM functions (CTLS2 bit 45) with EPTP switching (VMFUNC bit 0). */
+BREAK_CASE(exitless_is_refused_without_eptp_switching, LONG64,
+	   PMSW_RULE_XL_UNSUPPORTED, "26.5.6.3", 0, 0, true)
+{
+	xl_member(c);
+	caps->vmfunc = 0;
+}
+
+BREAK_CASE(exitless_is_refused_without_vm_functions, LONG64,
+	   PMSW_RULE_XL_UNSUPPORTED, "26.5.6.3", 0, 1, true)
+{
+	xl_member(c);
+	caps->procbased_ctls2 &= ~(1ULL << 45);
+}
+
+BREAK_CASE(exitless_member_without_a_view_is_refused, LONG64,
+	   PMSW_RULE_XL_NO_VIEW, S_XL, 0, 0, true)
+{
+	c->flags = PMSW_CONTEXT_F_EXITLESS;
+	c->cr4 &= ~0x80ULL;
+}
+
+BREAK_CASE(exitless_member_outside_64_bit_mode_is_refused, PAE,
+	   PMSW_RULE_XL_NOT_64BIT, S_XL, VMCS_GUEST_IA32_EFER, 0x800, true)
+{
+	xl_member(c);
+}
+
+BREAK_CASE(exitless_member_with_global_pages_is_refused, LONG64,
+	   PMSW_RULE_XL_CR4, S_XL, VMCS_GUEST_CR4, 0x26a0, true)
+{
+	xl_member(c);
+	c->cr4 |= 0x80;
+}
+
+BREAK_CASE(exitless_member_with_ve_is_refused, LONG64, PMSW_RULE_XL_VE, S_XL,
+	   0, PMSW_CONTEXT_F_EXITLESS | PMSW_CONTEXT_F_VE, true)
+{
+	xl_member(c);
+	c->flags |= PMSW_CONTEXT_F_VE;
+}
+
 BREAK_VIEW(contained_view_range_is_refused, VIEW_OVERLAP, S_VIEW, 0x1000)
 {
 	set_range(c, 0, 0x3000, 0x1000, PMSW_VIEW_R);
@@ -1497,6 +1549,10 @@ static const char *expected_section(__u32 rule)
 		return "29.3.3.1";
 	if (rule == PMSW_RULE_VE_UNSUPPORTED)
 		return "26.5.7";
+	if (rule == PMSW_RULE_XL_UNSUPPORTED)
+		return "26.5.6.3";
+	if (rule > PMSW_RULE_XL_UNSUPPORTED && rule <= PMSW_RULE_XL_VE)
+		return "pmsw exitless";
 	if (rule / 100 == 8)
 		return "pmswitch view";
 	return rule / 100 < PMSW_ARRAY_SIZE(sections) ?
@@ -1522,7 +1578,10 @@ TEST(rule_table_is_sorted_unique_and_fits_the_report)
 		} else if (d.rule >= 700 && d.field == 0) {
 			/* A rule about state outside the VMCS, or the flags. */
 			EXPECT_EQ(0, d.parts & ~(PMSW_CP_SYSCALL | PMSW_CP_VIEW |
-						 (d.rule == PMSW_RULE_VE_UNSUPPORTED ?
+						 (d.rule == PMSW_RULE_VE_UNSUPPORTED ||
+						  d.rule == PMSW_RULE_XL_UNSUPPORTED ||
+						  d.rule == PMSW_RULE_XL_NO_VIEW ||
+						  d.rule == PMSW_RULE_XL_VE ?
 						  PMSW_CP_META | PMSW_CP_CTLS : 0)));
 		} else {
 			EXPECT_NE(NULL, pmsw_vmcs_field_name(d.field));

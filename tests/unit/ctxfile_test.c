@@ -116,6 +116,8 @@ TEST(context_flags_by_name)
 	EXPECT_EQ(PMSW_CONTEXT_F_VE, c.flags);
 	ASSERT_EQ(0, parse("flags = VE | CPU_CHECKS\n", &c, &e));
 	EXPECT_EQ(PMSW_CONTEXT_F_VE | PMSW_CONTEXT_F_CPU_CHECKS, c.flags);
+	ASSERT_EQ(0, parse("flags = EXITLESS\n", &c, &e));
+	EXPECT_EQ(PMSW_CONTEXT_F_EXITLESS, c.flags);
 	ASSERT_EQ(0, parse("rip = 1\n", &c, &e));
 	EXPECT_EQ(0, c.flags);
 	EXPECT_EQ(-1, parse("flags = VF\n", &c, &e));

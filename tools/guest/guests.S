@@ -285,4 +285,123 @@ GUEST(report64)
 #include "../pmswitch/examples/report64.S"
 END(report64)
 
+/*
+ * Exit-less group members (exitless_test.c). Registers do not survive
+ * the switch routine (the other member runs in between, and a member
+ * may be started by it at its entry point with the other's registers),
+ * so each finds its data page from its own code's address (the page
+ * 0x6000 after it, layout XL_* in exitless_test.c) and keeps nothing in
+ * registers across a switch. At entry and after every return from the
+ * routine: check CR3, GDTR, IDTR and RSP against the expected values,
+ * count, and switch to the id at XL_OTHER until the remaining count is
+ * 0; then stop with the member's stop code. A mismatch stops with 0xbad.
+ * The TSC at the first check and at the stop go to XL_TSC0 and XL_TSC1;
+ * at each check, the entries, exits and id of its state page to
+ * XL_ENTRIES, XL_EXITS and XL_ID.
+ */
+#define XL_ROUTINE	0xffc01000
+#define XL_DATA		0x6000
+GUEST(xl_member64)
+.Lxl_member:
+	lea	.Lxl_member + XL_DATA(%rip), %r12
+	cmpq	$0, 120(%r12)		/* TSC at the first check */
+	jne	4f
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, 120(%r12)
+4:	mov	%cr3, %rax
+	cmp	0(%r12), %rax
+	jne	9f
+	sub	$16, %rsp
+	sgdt	6(%rsp)
+	movzwl	6(%rsp), %eax
+	cmp	16(%r12), %rax
+	jne	8f
+	mov	8(%rsp), %rax
+	cmp	8(%r12), %rax
+	jne	8f
+	sidt	6(%rsp)
+	movzwl	6(%rsp), %eax
+	cmp	32(%r12), %rax
+	jne	8f
+	mov	8(%rsp), %rax
+	cmp	24(%r12), %rax
+	jne	8f
+	add	$16, %rsp
+	cmp	40(%r12), %rsp
+	jb	9f
+	cmp	48(%r12), %rsp
+	ja	9f
+	incq	56(%r12)
+	mov	$0xffc02000, %eax	/* its state page: the routine's counts */
+	mov	96(%rax), %rcx
+	mov	%rcx, 136(%r12)
+	mov	104(%rax), %rcx
+	mov	%rcx, 144(%r12)
+	mov	112(%rax), %rcx
+	mov	%rcx, 152(%r12)
+	decq	80(%r12)
+	jz	3f
+	mov	64(%r12), %edi
+	mov	$XL_ROUTINE, %eax
+	call	*%rax
+	jmp	.Lxl_member
+3:	rdtsc				/* TSC at the stop */
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, 128(%r12)
+	mov	$HC_STOP, %eax
+	mov	96(%r12), %rbx
+	vmcall
+	hlt
+8:	add	$16, %rsp
+9:	mov	$HC_STOP, %eax
+	mov	$0xbad, %ebx
+	vmcall
+	hlt
+END(xl_member64)
+
+/*
+ * Attacks of one member, chosen by XL_ATTACK in its data page. 1:
+ * VMFUNC 0 with the index at XL_ARG, from its own code and with its own
+ * CR3. 2: jump to the address at XL_ARG (inside the routine). Each start
+ * counts in XL_RUNS; the second start stops with code 2; a VMFUNC that
+ * returns stops with 0x5afe.
+ */
+GUEST(xl_attack64)
+.Lxl_attack:
+	lea	.Lxl_attack + XL_DATA(%rip), %r12
+	incq	72(%r12)
+	cmpq	$2, 72(%r12)
+	je	2f
+	cmpq	$1, 104(%r12)
+	jne	1f
+	mov	112(%r12), %rcx
+	xor	%eax, %eax
+	.byte	0x0f, 0x01, 0xd4	/* vmfunc */
+	jmp	3f
+1:	mov	112(%r12), %rax
+	jmp	*%rax
+2:	mov	$HC_STOP, %eax
+	mov	$2, %ebx
+	vmcall
+	hlt
+3:	mov	$HC_STOP, %eax
+	mov	$0x5afe, %ebx
+	vmcall
+	hlt
+END(xl_attack64)
+
+/* The other member's code: if it ever runs, it writes its marker. */
+GUEST(xl_marker64)
+.Lxl_marker:
+	lea	.Lxl_marker + XL_DATA(%rip), %rdi
+	movq	$0x6d61726b, 88(%rdi)
+	mov	$HC_STOP, %eax
+	mov	$0x6d, %ebx
+	vmcall
+	hlt
+END(xl_marker64)
+
 	.section .note.GNU-stack, "", @progbits

@@ -90,6 +90,9 @@ DECLARE_GUEST(cpuid32);
 DECLARE_GUEST(views32);
 DECLARE_GUEST(ve32);
 DECLARE_GUEST(ve32_handler);
+DECLARE_GUEST(xl_member64);
+DECLARE_GUEST(xl_attack64);
+DECLARE_GUEST(xl_marker64);
 
 #define LOAD_GUEST(mem, gpa, name) \
 	memcpy((mem) + (gpa), guest_##name, guest_##name##_end - guest_##name)

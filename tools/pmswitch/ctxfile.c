@@ -82,6 +82,7 @@ static const struct flag ar_flags[] = {
 /* struct pmsw_context.flags, without the prefix PMSW_CONTEXT_F_. */
 static const struct flag context_flags[] = {
 	{ "CPU_CHECKS", PMSW_CONTEXT_F_CPU_CHECKS }, { "VE", PMSW_CONTEXT_F_VE },
+	{ "EXITLESS", PMSW_CONTEXT_F_EXITLESS },
 	{ NULL, 0 }
 };
 

@@ -930,8 +930,9 @@ static void print_state(const char *name, const struct pmsw_context *c)
 	print_syscall_state(c);
 	print_view(c);
 	if (c->flags)
-		printf("        flags=%#x%s\n", c->flags,
-		       c->flags & PMSW_CONTEXT_F_VE ? " (VE)" : "");
+		printf("        flags=%#x%s%s\n", c->flags,
+		       c->flags & PMSW_CONTEXT_F_VE ? " (VE)" : "",
+		       c->flags & PMSW_CONTEXT_F_EXITLESS ? " (EXITLESS)" : "");
 }
 
 /*

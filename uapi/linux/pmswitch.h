@@ -311,6 +311,26 @@ struct pmsw_dtable {
 #define PMSW_CONTEXT_F_VE		(1U << 1)
 
 /*
+ * struct pmsw_context.flags: member of the session's exit-less group
+ * (Documentation/exitless.rst). The members of a session (the contexts
+ * with this flag) switch between each other without a VM exit by calling
+ * the switch routine at PMSW_RESERVED_BASE + PMSW_RESERVED_ROUTINE with
+ * the target's context id in RDI (64-bit, CPL 0, the range mapped
+ * identity in the caller's page tables); the routine returns to the
+ * caller when another member switches back to it. A member's index in
+ * the EPTP list is its context id. Its state page
+ * (PMSW_RESERVED_STATE, struct pmsw_exitless_state) holds its resume
+ * point. Rules 811-819 (Documentation/checks.rst): the context needs a
+ * view, 64-bit mode, CR4.PGE = CR4.PCIDE = 0, no PMSW_CONTEXT_F_VE (not
+ * yet); the CPU needs VM functions
+ * with EPTP switching (EOPNOTSUPP); the group needs equal CR0, CR4, EFER,
+ * exception bitmaps and CR masks, private executable memory and private
+ * page-table roots, and at most as many members as the CPU offers
+ * CR3-target values, less one. First cut: 64-bit members only.
+ */
+#define PMSW_CONTEXT_F_EXITLESS		(1U << 2)
+
+/*
  * The monitor-reserved range (Documentation/exitless.rst): guest-physical
  * [PMSW_RESERVED_BASE, PMSW_RESERVED_BASE + PMSW_RESERVED_SIZE), the
  * 4 MiB below 4 GiB, never session memory (PMSW_MAX_MEMORY is far below
@@ -318,8 +338,13 @@ struct pmsw_dtable {
  * offsets from the base:
  * - PMSW_RESERVED_INFO: struct pmsw_reserved_info, read-only, in every
  *   context's EPT;
- * - PMSW_RESERVED_ROUTINE, PMSW_RESERVED_STATE: kept for the exit-less
- *   switch, not mapped yet;
+ * - PMSW_RESERVED_ROUTINE: the exit-less switch routine, read and
+ *   execute, in the EPT of every PMSW_CONTEXT_F_EXITLESS context;
+ * - PMSW_RESERVED_STATE: such a context's own state page (struct
+ *   pmsw_exitless_state), read/write, in its own EPT only;
+ * - PMSW_RESERVED_TRANSIT..+3: the transit paging structures (a 4-level
+ *   table that maps only the range, identity), read-only, in every
+ *   member's EPT; PMSW_RESERVED_TRANSIT is their root (a CR3 value);
  * - PMSW_RESERVED_VE_INFO: the context's own #VE information page
  *   (struct pmsw_ve_info), read/write, mapped only for a context with
  *   PMSW_CONTEXT_F_VE.
@@ -333,7 +358,41 @@ struct pmsw_dtable {
 #define PMSW_RESERVED_ROUTINE	0x1000
 #define PMSW_RESERVED_STATE	0x2000
 #define PMSW_RESERVED_VE_INFO	0x3000
+#define PMSW_RESERVED_TRANSIT	0x4000
 
+/**
+ * struct pmsw_exitless_state - a member's state page, as the switch
+ * routine reads and writes it (Documentation/exitless.rst). The module
+ * fills it from the context at CONTEXT_CREATE and CONTEXT_SET (the entry
+ * point); the routine overwrites it when the member switches out.
+ * @rip, @cs, @rflags, @rsp, @ss: the IRETQ frame that resumes the member.
+ * @cr3:	its CR3.
+ * @gdtr_pad, @gdtr_limit, @gdtr_base: GDTR as SGDT stores it (at +6).
+ * @idtr_pad, @idtr_limit, @idtr_base: IDTR likewise.
+ * @ds, @es:	data segment selectors.
+ * @entries:	exit-less switches into the member (routine).
+ * @exits:	exit-less switches out of it (routine).
+ * @id:		the member's context id (module).
+ */
+struct pmsw_exitless_state {
+	__u64 rip;
+	__u64 cs;
+	__u64 rflags;
+	__u64 rsp;
+	__u64 ss;
+	__u64 cr3;
+	__u16 gdtr_pad[3];
+	__u16 gdtr_limit;
+	__u64 gdtr_base;
+	__u16 idtr_pad[3];
+	__u16 idtr_limit;
+	__u64 idtr_base;
+	__u64 ds;
+	__u64 es;
+	__u64 entries;
+	__u64 exits;
+	__u64 id;
+};
 /* struct pmsw_reserved_info.magic: "PMSR" read as a little-endian word. */
 #define PMSW_RESERVED_MAGIC	0x52534d50U
 #define PMSW_RESERVED_VERSION	1
@@ -341,7 +400,7 @@ struct pmsw_dtable {
 /* Features of the range: pmsw_reserved_info.features, CPUID 0x40000001 ECX. */
 #define PMSW_RF_VIEWS		(1U << 0)	/* memory views */
 #define PMSW_RF_VE		(1U << 1)	/* PMSW_CONTEXT_F_VE on this CPU */
-#define PMSW_RF_EXITLESS	(1U << 2)	/* exit-less switch: not yet */
+#define PMSW_RF_EXITLESS	(1U << 2)	/* PMSW_CONTEXT_F_EXITLESS here */
 
 /**
  * struct pmsw_reserved_info - the range's info page, read-only to guests.
@@ -643,6 +702,7 @@ struct pmsw_context_op {
 #define PMSW_EXIT_EPT_VIOLATION		48
 #define PMSW_EXIT_EPT_MISCONFIG		49
 #define PMSW_EXIT_PREEMPTION_TIMER	52
+#define PMSW_EXIT_VMFUNC		59
 #define PMSW_NR_EXIT_REASONS		80
 
 /**

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exit-less switch (Documentation/exitless.rst): the session's
+ * contexts with PMSW_CONTEXT_F_EXITLESS form one group. Each member runs
+ * on its own view; the group shares an EPTP list (entry i: context i's
+ * view), the switch routine and the transit paging structures, and each
+ * member has a state page of its own at one fixed guest-physical address.
+ *
+ * What the module does besides building those pages: the group rules
+ * (815-818), the VMCS controls of a member (VM functions, CR3-target
+ * list, instruction-fetch page faults), and after every exit finding
+ * which member the CPU is running, since VMFUNC changes the view inside
+ * a VMCS that belongs to the member that was entered.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <asm/io.h>
+
+#include "caps.h"
+#include "check.h"
+#include "exitless.h"
+#include "run.h"
+#include "run_int.h"
+#include "session.h"
+#include "vmx_ops.h"
+
+#define XL_GPA(off)	(PMSW_RESERVED_BASE + (off))
+/*
+ * Guest paging-entry bits (SDM 4.5): present, writable, accessed, dirty.
+ * Accessed and dirty are preset so that the CPU never writes the transit
+ * tables, which every view maps read-only (SDM 4.8).
+ */
+#define PTE_P		0x1ULL
+#define PTE_RW		0x2ULL
+#define PTE_A		0x20ULL
+#define PTE_D		0x40ULL
+#define PTE_TABLE	(PTE_P | PTE_RW | PTE_A)
+#define PTE_LEAF_RO	(PTE_P | PTE_A | PTE_D)
+
+/* Page faults on instruction fetches exit (I/D bit, SDM 4.7, 26.2). */
+#define PFEC_FETCH	0x10
+
+static bool is_member(const struct pmsw_ctx *ctx)
+{
+	return ctx && (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS);
+}
+
+/*
+ * The transit tables: a 4-level hierarchy at PMSW_RESERVED_TRANSIT that
+ * maps the range's mapped pages identity and read-only, nothing else.
+ */
+static void transit_fill(struct pmsw_session *s)
+{
+	u64 base = PMSW_RESERVED_BASE, *pml4 = s->xl_transit[0];
+	u64 *pdpt = s->xl_transit[1], *pd = s->xl_transit[2];
+	u64 *pt = s->xl_transit[3];
+	unsigned int i;
+
+	pml4[(base >> 39) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x1000) |
+				   PTE_TABLE;
+	pdpt[(base >> 30) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x2000) |
+				   PTE_TABLE;
+	pd[(base >> 21) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x3000) |
+				 PTE_TABLE;
+	pt[PMSW_RESERVED_INFO >> PAGE_SHIFT] = XL_GPA(PMSW_RESERVED_INFO) |
+					       PTE_LEAF_RO;
+	pt[PMSW_RESERVED_ROUTINE >> PAGE_SHIFT] =
+		XL_GPA(PMSW_RESERVED_ROUTINE) | PTE_LEAF_RO;
+	/* Read only: after VMFUNC the routine only reads it (LGDT, LIDT). */
+	pt[PMSW_RESERVED_STATE >> PAGE_SHIFT] = XL_GPA(PMSW_RESERVED_STATE) |
+						PTE_LEAF_RO;
+	for (i = 0; i < 4; i++)
+		pt[(PMSW_RESERVED_TRANSIT >> PAGE_SHIFT) + i] =
+			XL_GPA(PMSW_RESERVED_TRANSIT + i * PAGE_SIZE) |
+			PTE_LEAF_RO;
+}
+
+void pmsw_xl_free_session(struct pmsw_session *s)
+{
+	unsigned int i;
+
+	free_page((unsigned long)s->xl_routine);
+	for (i = 0; i < ARRAY_SIZE(s->xl_transit); i++)
+		free_page((unsigned long)s->xl_transit[i]);
+	free_page((unsigned long)s->xl_eptp_list);
+	s->xl_routine = NULL;
+	memset(s->xl_transit, 0, sizeof(s->xl_transit));
+	s->xl_eptp_list = NULL;
+}
+
+static int session_pages(struct pmsw_session *s)
+{
+	unsigned int i;
+
+	if (s->xl_routine)
+		return 0;
+	s->xl_routine = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	s->xl_eptp_list = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	for (i = 0; i < ARRAY_SIZE(s->xl_transit); i++)
+		s->xl_transit[i] = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	for (i = 0; i < ARRAY_SIZE(s->xl_transit); i++)
+		if (!s->xl_transit[i])
+			break;
+	if (!s->xl_routine || !s->xl_eptp_list ||
+	    i < ARRAY_SIZE(s->xl_transit)) {
+		pmsw_xl_free_session(s);
+		return -ENOMEM;
+	}
+	memcpy(s->xl_routine, pmsw_xl_routine,
+	       pmsw_xl_routine_end - pmsw_xl_routine);
+	transit_fill(s);
+	return 0;
+}
+
+/* The session's group pages and @ctx's state page, for a new member. */
+int pmsw_xl_alloc(struct pmsw_session *s, struct pmsw_ctx *ctx,
+		  const struct pmsw_context *next)
+{
+	int err;
+
+	if (!(next->flags & PMSW_CONTEXT_F_EXITLESS))
+		return 0;
+	err = session_pages(s);
+	if (err || ctx->xl_state)
+		return err;
+	ctx->xl_state = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	return ctx->xl_state ? 0 : -ENOMEM;
+}
+
+/* The CPU's CR3-target values (IA32_VMX_MISC[24:16], SDM A.6). */
+static unsigned int cr3_targets(const struct pmsw_session *s)
+{
+	return min_t(unsigned int, (s->caps.misc >> 16) & 0x1ff,
+		     ARRAY_SIZE(s->xl_cr3));
+}
+
+static int refuse(struct pmsw_context_op *op, u32 rule, u64 value,
+		  const char *text)
+{
+	struct pmsw_violation *v = &op->violation;
+
+	memset(v, 0, sizeof(*v));
+	v->rule = rule;
+	v->value = value;
+	strscpy(v->section, "pmsw exitless", sizeof(v->section));
+	strscpy(v->text, text, sizeof(v->text));
+	op->nr_violations = 1;
+	return -EINVAL;
+}
+
+static bool ranges_meet(const struct pmsw_view_range *a,
+			const struct pmsw_view_range *b)
+{
+	return a->gpa < b->gpa + b->bytes && b->gpa < a->gpa + a->bytes;
+}
+
+/* The first range of @c that is executable and meets one of @o's. */
+static const struct pmsw_view_range *
+exec_shared(const struct pmsw_context *c, const struct pmsw_context *o)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->nr_view_ranges; i++)
+		for (j = 0; j < o->nr_view_ranges; j++)
+			if ((c->view[i].perm & PMSW_VIEW_X) &&
+			    (o->view[j].perm & PMSW_VIEW_X) &&
+			    ranges_meet(&c->view[i], &o->view[j]))
+				return &c->view[i];
+	return NULL;
+}
+
+/* Does @c's view map the page that holds guest-physical @gpa? */
+static bool view_maps(const struct pmsw_context *c, u64 gpa)
+{
+	struct pmsw_view_range page = { .gpa = gpa & PAGE_MASK,
+					.bytes = PAGE_SIZE };
+	unsigned int i;
+
+	for (i = 0; i < c->nr_view_ranges; i++)
+		if (ranges_meet(&c->view[i], &page))
+			return true;
+	return false;
+}
+
+static bool same_mode(const struct pmsw_context *a,
+		      const struct pmsw_context *b)
+{
+	return a->cr0 == b->cr0 && a->cr4 == b->cr4 && a->efer == b->efer &&
+	       a->exception_bitmap == b->exception_bitmap &&
+	       a->cr0_mask == b->cr0_mask && a->cr4_mask == b->cr4_mask;
+}
+
+/* @next against one other member @o: rules 815-817. */
+static int check_pair(const struct pmsw_context *next,
+		      const struct pmsw_context *o, struct pmsw_context_op *op)
+{
+	const struct pmsw_view_range *r;
+
+	if (!same_mode(next, o))
+		return refuse(op, PMSW_RULE_XL_SAME, next->cr0,
+			      "exit-less members need equal CR0, CR4, EFER, exception bitmaps and CR masks");
+	r = exec_shared(next, o);
+	if (r)
+		return refuse(op, PMSW_RULE_XL_EXEC, r->gpa,
+			      "memory executable for one exit-less member must not be executable for another (value: gpa)");
+	if (view_maps(o, next->cr3) || view_maps(next, o->cr3))
+		return refuse(op, PMSW_RULE_XL_ROOT, next->cr3,
+			      "an exit-less member's CR3 page must not be mapped in another member's view");
+	return 0;
+}
+
+/*
+ * Rules 815-818, the group as a whole, for @next replacing @ctx (whose
+ * id is already fixed); @s->lock held, so the group cannot change.
+ */
+int pmsw_xl_group_check(struct pmsw_session *s, struct pmsw_ctx *ctx,
+			const struct pmsw_context *next,
+			struct pmsw_context_op *op)
+{
+	unsigned int i, members = 1;
+	int err;
+
+	if (!(next->flags & PMSW_CONTEXT_F_EXITLESS))
+		return 0;
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
+		if (s->ctx[i] == ctx || !is_member(s->ctx[i]))
+			continue;
+		members++;
+		err = check_pair(next, &s->ctx[i]->cur, op);
+		if (err)
+			return err;
+	}
+	/* The transit root takes one CR3-target value. */
+	if (members + 1 > cr3_targets(s))
+		return refuse(op, PMSW_RULE_XL_SIZE, members,
+			      "an exit-less group may have at most as many members as the CPU has CR3-target values, less one");
+	return 0;
+}
+
+/* The entry point of a (re)submitted member, as the routine would save it. */
+void pmsw_xl_fill_state(struct pmsw_ctx *ctx)
+{
+	struct pmsw_exitless_state *st = ctx->xl_state;
+	const struct pmsw_context *c = &ctx->cur;
+
+	if (!st || !is_member(ctx))
+		return;
+	st->rip = c->rip;
+	st->cs = c->seg[PMSW_SEG_CS].selector;
+	st->rflags = c->rflags;
+	st->rsp = c->rsp;
+	st->ss = c->seg[PMSW_SEG_SS].selector;
+	st->cr3 = c->cr3;
+	st->gdtr_limit = c->gdtr.limit;
+	st->gdtr_base = c->gdtr.base;
+	st->idtr_limit = c->idtr.limit;
+	st->idtr_base = c->idtr.base;
+	st->ds = c->seg[PMSW_SEG_DS].selector;
+	st->es = c->seg[PMSW_SEG_ES].selector;
+	st->id = ctx->id;
+	ctx->xl_exits_seen = st->exits;
+}
+
+/*
+ * The EPTP list and the CR3-target values from the members as they are
+ * now; after every change of a context, @s->lock held and no run.
+ */
+void pmsw_xl_group_update(struct pmsw_session *s)
+{
+	unsigned int i;
+
+	if (!s->xl_eptp_list)
+		return;
+	memset(s->xl_eptp_list, 0, PAGE_SIZE);
+	s->xl_cr3[0] = XL_GPA(PMSW_RESERVED_TRANSIT);
+	s->xl_nr_cr3 = 1;
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
+		struct pmsw_ctx *m = s->ctx[i];
+
+		if (!is_member(m) || !m->view ||
+		    s->xl_nr_cr3 == ARRAY_SIZE(s->xl_cr3))
+			continue;
+		s->xl_eptp_list[i] = m->view->eptp;
+		s->xl_cr3[s->xl_nr_cr3++] = m->cur.cr3;
+	}
+}
+
+/* Controls of a member; rule 811 refused the flag where they are missing. */
+void pmsw_xl_env(const struct pmsw_context *c, struct pmsw_check_env *env)
+{
+	if (!(c->flags & PMSW_CONTEXT_F_EXITLESS) ||
+	    !(pmsw_decode_features(env->caps) & PMSW_FEAT_EPTP_SWITCHING))
+		return;
+	env->proc |= PMSW_PROC_CR3_LOAD_EXITING;
+	env->proc2 |= PMSW_PROC2_VMFUNC;
+}
+
+/*
+ * The VMCS fields of the group (SDM 25.6.3, 25.6.7, 25.6.14): VM
+ * function 0 with the session's EPTP list; MOV to CR3 exits unless the
+ * value is the transit root or a member's root; page faults on
+ * instruction fetches exit. For every other context: no CR3 targets,
+ * every page fault goes to the context (mask and match 0).
+ */
+void pmsw_xl_write_controls(struct pmsw_session *s, struct pmsw_ctx *ctx)
+{
+	struct pmsw_vmcs *v = ctx->vmcs;
+	unsigned int i;
+
+	if (!is_member(ctx) || !(ctx->env.proc2 & PMSW_PROC2_VMFUNC)) {
+		pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
+		pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
+		pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+		return;
+	}
+	pmsw_vmcs_write64(v, VMCS_VM_FUNCTION_CONTROL, 1);
+	pmsw_vmcs_write64(v, VMCS_EPTP_LIST_ADDRESS,
+			  virt_to_phys(s->xl_eptp_list));
+	/* The field exists with #VE support only (SDM 25.6.18). */
+	if (pmsw_decode_features(&s->caps) & PMSW_FEAT_EPT_VE)
+		pmsw_vmcs_write16(v, VMCS_EPTP_INDEX, ctx->id);
+	pmsw_vmcs_write32(v, VMCS_CR3_TARGET_COUNT, s->xl_nr_cr3);
+	for (i = 0; i < s->xl_nr_cr3; i++)
+		pmsw_vmcs_writel(v, VMCS_CR3_TARGET_VALUE0 + 2 * i,
+				 s->xl_cr3[i]);
+	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MASK, PFEC_FETCH);
+	pmsw_vmcs_write32(v, VMCS_PAGE_FAULT_ERROR_CODE_MATCH, PFEC_FETCH);
+}
+
+/* Fields the routine's resume point sets. */
+static const unsigned short resume_fields[] = {
+	VF_GUEST_RIP, VF_GUEST_RSP, VF_GUEST_RFLAGS, VF_GUEST_CR3,
+	VF_GUEST_CS_SELECTOR, VF_GUEST_SS_SELECTOR, VF_GUEST_DS_SELECTOR,
+	VF_GUEST_ES_SELECTOR, VF_GUEST_GDTR_BASE, VF_GUEST_GDTR_LIMIT,
+	VF_GUEST_IDTR_BASE, VF_GUEST_IDTR_LIMIT,
+};
+
+/*
+ * @m switched out without an exit since the module last looked: its
+ * bookkeeping takes the resume point from its state page, so that
+ * CONTEXT_GET shows it and a VM entry of @m continues there. The values
+ * are the guest's own; the CPU checks them at that entry (SDM 27.3.1).
+ */
+static bool take_resume_point(struct pmsw_ctx *m)
+{
+	const struct pmsw_exitless_state *st = m->xl_state;
+	struct pmsw_context *c = &m->cur;
+
+	if (READ_ONCE(st->exits) == m->xl_exits_seen)
+		return false;
+	m->xl_exits_seen = READ_ONCE(st->exits);
+	c->rip = st->rip;
+	c->rsp = st->rsp;
+	c->rflags = st->rflags;
+	c->cr3 = st->cr3;
+	c->seg[PMSW_SEG_CS].selector = (u16)st->cs;
+	c->seg[PMSW_SEG_SS].selector = (u16)st->ss;
+	c->seg[PMSW_SEG_DS].selector = (u16)st->ds;
+	c->seg[PMSW_SEG_ES].selector = (u16)st->es;
+	c->gdtr.base = st->gdtr_base;
+	c->gdtr.limit = st->gdtr_limit;
+	c->idtr.base = st->idtr_base;
+	c->idtr.limit = st->idtr_limit;
+	return true;
+}
+
+static void sync_switched_out(struct pmsw_session *s, struct pmsw_ctx *run)
+{
+	unsigned int i, j;
+
+	run->xl_exits_seen = READ_ONCE(run->xl_state->exits);
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
+		struct pmsw_ctx *m = s->ctx[i];
+
+		if (m == run || !is_member(m) || !take_resume_point(m))
+			continue;
+		pmsw_ctx_fields(&m->cur, &m->env, &m->fields);
+		/*
+		 * Its VMCS is newer than @m->cur if it ran since the last
+		 * read-back, and cannot be read here (another VMCS is
+		 * current): the next entry writes all of @m->cur instead,
+		 * so that CONTEXT_GET shows what will be entered.
+		 */
+		if (m->stale) {
+			memcpy(m->dirty, m->fields.set, sizeof(m->dirty));
+			m->stale = false;
+			continue;
+		}
+		for (j = 0; j < ARRAY_SIZE(resume_fields); j++)
+			pmsw_field_set(m->dirty, resume_fields[j]);
+	}
+}
+
+static struct pmsw_ctx *member_by_eptp(struct pmsw_session *s, u64 eptp)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+		if (is_member(s->ctx[i]) && s->ctx[i]->view &&
+		    s->ctx[i]->view->eptp == eptp)
+			return s->ctx[i];
+	return NULL;
+}
+
+/*
+ * The VMCS entered as @from now runs @to: it becomes @to's, and @from
+ * takes @to's old VMCS, to be written in full from @from's bookkeeping
+ * (its resume point, if it saved one) before its next entry. Both redo
+ * their static fields: the EPT pointer, #VE page and EPTP index are
+ * per member.
+ */
+static void take_over(struct run_state *rs, struct pmsw_ctx *from,
+		      struct pmsw_ctx *to)
+{
+	swap(from->vmcs, to->vmcs);
+	memcpy(to->regs, from->regs, sizeof(to->regs));
+	to->stale = true;
+	memset(to->dirty, 0, sizeof(to->dirty));
+	to->vmcs->prepared_gen = 0;
+	/* The x87/SSE registers travel with the CPU (exitless.rst). */
+	if (rs->fpu_owner == from)
+		rs->fpu_owner = to;
+
+	take_resume_point(from);
+	pmsw_ctx_fields(&from->cur, &from->env, &from->fields);
+	memcpy(from->dirty, from->fields.set, sizeof(from->dirty));
+	from->stale = false;
+	from->vmcs->prepared_gen = 0;
+}
+
+/*
+ * After an exit of @ctx's VMCS: the member the CPU is running, found
+ * from the EPT pointer VMFUNC left in the VMCS.
+ */
+struct pmsw_ctx *pmsw_xl_track(struct run_state *rs, struct pmsw_ctx *ctx)
+{
+	struct pmsw_ctx *run = ctx;
+	u64 eptp;
+
+	if (!is_member(ctx) || !ctx->view || rs->enter_ret ||
+	    (rs->exit.reason & PMSW_EXIT_FAILED_ENTRY))
+		return ctx;
+	eptp = pmsw_vmcs_read64(ctx->vmcs, VMCS_EPT_POINTER);
+	if (eptp != ctx->view->eptp) {
+		run = member_by_eptp(rs->s, eptp);
+		if (WARN_ON_ONCE(!run))
+			return ctx;
+		take_over(rs, ctx, run);
+	}
+	sync_switched_out(rs->s, run);
+	return run;
+}
