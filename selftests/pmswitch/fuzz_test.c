@@ -50,7 +50,6 @@
 #define FREE_MARGIN	(64ULL << 20)
 #define ERRNO_MAX	134
 #define RING		16
-#define MOD_REFCNT	"/sys/module/pmswitch/refcnt"
 /* Far from where mmap() places anything: a page we unmapped stays so. */
 #define FAR_PAGE	((void *)0x100000000000ULL)
 
@@ -1483,18 +1482,6 @@ static uint64_t parse_seed(void)
 	return strtoull(v, NULL, 0);
 }
 
-static long module_refs(void)
-{
-	FILE *f = fopen(MOD_REFCNT, "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
 
 /* Argument memory: 2 RW pages + a PROT_NONE one, a read-only view. */
 static int thr_init(struct thr *t, int id)
@@ -1682,16 +1669,16 @@ static void check_vmx_released(const struct pmsw_snapshot *before)
 
 static void check_module_refs(long before)
 {
-	long now = module_refs();
+	long now = pmsw_module_refs();
 	int i;
 
 	if (before < 0) {
-		ksft_test_result_skip("module references: no %s\n", MOD_REFCNT);
+		ksft_test_result_skip("module references: no %s\n", PMSW_MOD_REFCNT);
 		return;
 	}
 	for (i = 0; i < 20 && now != before; i++) {
 		usleep(100000);
-		now = module_refs();
+		now = pmsw_module_refs();
 	}
 	ksft_print_msg("module references %ld (before %ld)\n", now, before);
 	ksft_test_result(now == before, "no module reference left behind (rmmod possible)\n");
@@ -1786,7 +1773,7 @@ int main(void)
 	if (info_now(&before))
 		ksft_exit_skip("needs pmswitch.ko: %s: %s\n", PMSW_DEV, strerror(errno));
 	ksft_set_plan(7);
-	refs = module_refs();
+	refs = pmsw_module_refs();
 	kmsg = pmsw_kmsg_open();
 	if (setup(&before))
 		ksft_exit_fail_msg("setup: %s\n", strerror(errno));

@@ -65,6 +65,22 @@ static inline long pmsw_expect(const char *name)
 	return v && *v ? strtol(v, NULL, 0) : -1;
 }
 
+/* The module's reference count (sysfs), or -1 if it cannot be read. */
+#define PMSW_MOD_REFCNT	"/sys/module/pmswitch/refcnt"
+
+static inline long pmsw_module_refs(void)
+{
+	FILE *f = fopen(PMSW_MOD_REFCNT, "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 /*
  * /dev/kmsg positioned at its end, so that pmsw_kmsg_has() sees only
  * what the module logs from now on.

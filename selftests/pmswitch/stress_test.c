@@ -25,7 +25,6 @@
 #define STOP_OK		0x600d
 #define MAX_T		256
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
-#define MOD_REFCNT	"/sys/module/pmswitch/refcnt"
 /* Under Bochs a signal or a join can take a while: bound every wait. */
 #define JOIN_SECONDS	30
 /* Round trips of a ping-pong that never stops by itself. */
@@ -99,19 +98,6 @@ static bool wait_launches(int fd, uint64_t n)
 	return wait_progress(fd, n, 0);
 }
 
-/* The module's reference count, or -1. */
-static long module_refs(void)
-{
-	FILE *f = fopen(MOD_REFCNT, "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
 
 static int write_file(const char *path, const char *s)
 {
@@ -483,13 +469,13 @@ TEST_F_TIMEOUT(stress, rmmod_while_files_are_open_is_refused, 120)
 	long refs;
 
 	NEED_SMP();
-	refs = module_refs();
+	refs = pmsw_module_refs();
 	if (refs < 0)
-		SKIP(return, "no %s", MOD_REFCNT);
+		SKIP(return, "no %s", PMSW_MOD_REFCNT);
 	ASSERT_EQ(0, looper_start(&l, 1, true));
 	ASSERT_EQ(0, session_open(&idle));
 	/* Two files, one mapping each: each holds the module. */
-	EXPECT_LE(refs + 2, module_refs());
+	EXPECT_LE(refs + 2, pmsw_module_refs());
 
 	expect_rmmod_refused(_metadata, O_NONBLOCK);
 	expect_rmmod_refused(_metadata, 0);
@@ -504,7 +490,7 @@ TEST_F_TIMEOUT(stress, rmmod_while_files_are_open_is_refused, 120)
 
 	looper_close(&l);
 	session_close(&idle);
-	EXPECT_EQ(refs, module_refs());
+	EXPECT_EQ(refs, pmsw_module_refs());
 }
 
 /* ---- signals at a high rate ---- */
@@ -615,7 +601,7 @@ TEST_F_TIMEOUT(stress, close_while_another_thread_is_in_run, 120)
 	int fd;
 
 	NEED_SMP();
-	refs = module_refs();
+	refs = pmsw_module_refs();
 	fd = open(PMSW_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	vmx_before = vmx_on_cpus(_metadata, fd, &online);
@@ -641,7 +627,7 @@ TEST_F_TIMEOUT(stress, close_while_another_thread_is_in_run, 120)
 	expect_signal_stop(_metadata, &l);
 	/* The last reference went with the run: everything is released. */
 	if (refs >= 0)
-		EXPECT_EQ(refs, module_refs());
+		EXPECT_EQ(refs, pmsw_module_refs());
 	fd = open(PMSW_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(vmx_before, vmx_on_cpus(_metadata, fd, &online));
