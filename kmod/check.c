@@ -1050,11 +1050,51 @@ static bool xl_no_view(struct state *s)
 	       !s->ctx->nr_view_ranges && report(s, 0);
 }
 
-/* The routine is 64-bit code (first cut: no 32-bit members). */
-static bool xl_not_64bit(struct state *s)
+/*
+ * The routine has a 64-bit and a 32-bit paging path. Not for PAE paging:
+ * MOV to CR3 there loads the PDPTEs (SDM 4.4.1), which the transit
+ * tables would have to provide as well; not without paging: the transit
+ * CR3 is what keeps a VMFUNC outside the routine from continuing in
+ * another member's memory (exitless.rst).
+ */
+static bool xl_mode(struct state *s)
 {
 	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) && !s->ia32e &&
-	       report(s, s->ctx->efer);
+	       (!(s->cr0 & CR0_PG) || (s->cr4 & CR4_PAE)) &&
+	       report(s, s->cr4 & CR4_PAE ? s->cr4 : s->cr0);
+}
+
+/*
+ * A member's IA32_SYSENTER_* are the routine's: its SYSENTER after the
+ * VMFUNC must land on the post-VMFUNC path with a stack in the state
+ * page, whichever member's VMCS the CPU runs (the MSRs travel with the
+ * CPU). All zero means "the module sets them" (pmsw_xl_sysenter).
+ */
+static bool xl_sysenter(struct state *s)
+{
+	const struct pmsw_context *c = s->ctx;
+	struct pmsw_context want = *c;
+
+	if (!(c->flags & PMSW_CONTEXT_F_EXITLESS) ||
+	    (!c->sysenter_cs && !c->sysenter_esp && !c->sysenter_eip))
+		return false;
+	want.sysenter_cs = want.sysenter_esp = want.sysenter_eip = 0;
+	pmsw_xl_sysenter(&want);
+	return (c->sysenter_cs != want.sysenter_cs ||
+		c->sysenter_esp != want.sysenter_esp ||
+		c->sysenter_eip != want.sysenter_eip) &&
+	       report(s, c->sysenter_eip);
+}
+
+void pmsw_xl_sysenter(struct pmsw_context *c)
+{
+	if (!(c->flags & PMSW_CONTEXT_F_EXITLESS) || c->sysenter_cs ||
+	    c->sysenter_esp || c->sysenter_eip)
+		return;
+	c->sysenter_cs = PMSW_XL_SYSENTER_CS;
+	c->sysenter_esp = PMSW_XL_SYSENTER_ESP;
+	c->sysenter_eip = (c->efer & EFER_LMA) ? PMSW_XL_POST64 :
+						 PMSW_XL_POST32;
 }
 
 /*
@@ -1400,13 +1440,16 @@ static const struct rule rules[] = {
 	     "F_EXITLESS needs VM functions (IA32_VMX_PROCBASED_CTLS2[45]) with EPTP switching (IA32_VMX_VMFUNC[0])"),
 	RULE(XL_NO_VIEW, S_XL, 0, P_HEADER | CP(VIEW), xl_no_view, 0,
 	     "PMSW_CONTEXT_F_EXITLESS needs a memory view (nr_view_ranges > 0)"),
-	RULE(XL_NOT_64BIT, S_XL, F(IA32_EFER), P_HEADER | CP(EFER),
-	     xl_not_64bit, 0,
-	     "PMSW_CONTEXT_F_EXITLESS needs IA-32e mode (EFER.LMA=1): 64-bit members only for now"),
+	RULE(XL_MODE, S_XL, F(IA32_EFER), P_HEADER | CP(EFER) | CP(CR0) | CP(CR4),
+	     xl_mode, 0,
+	     "PMSW_CONTEXT_F_EXITLESS needs IA-32e mode or 32-bit paging: not PAE paging, not paging off"),
 	RULE(XL_CR4, S_XL, F(CR4), P_HEADER | CP(CR4), xl_cr4, 0,
 	     "PMSW_CONTEXT_F_EXITLESS needs CR4.PGE=0 and CR4.PCIDE=0"),
 	RULE(XL_VE, S_XL, 0, P_HEADER, xl_ve, 0,
 	     "PMSW_CONTEXT_F_EXITLESS does not go with PMSW_CONTEXT_F_VE yet"),
+	RULE(XL_SYSENTER, S_XL, F(SYSENTER_EIP),
+	     P_HEADER | CP(SYSENTER) | CP(EFER), xl_sysenter, 0,
+	     "an exit-less member's SYSENTER MSRs are the routine's: submit 0 or PMSW_XL_SYSENTER_* (value: EIP)"),
 };
 
 /* Copy @src into @dst[@size]: truncated, NUL-terminated, zero-padded. */

@@ -267,18 +267,19 @@ enum pmsw_rule {
 	PMSW_RULE_VE_UNSUPPORTED	= 810,
 	/*
 	 * 811-819: the exit-less group (PMSW_CONTEXT_F_EXITLESS,
-	 * exitless.rst). 811-814 and 819 judge one context (here); 815-818
-	 * the group as a whole (exitless.c).
+	 * exitless.rst). 811-814, 819 and 820 judge one context (here);
+	 * 815-818 the group as a whole (exitless.c).
 	 */
 	PMSW_RULE_XL_UNSUPPORTED	= 811,
 	PMSW_RULE_XL_NO_VIEW		= 812,
-	PMSW_RULE_XL_NOT_64BIT		= 813,
+	PMSW_RULE_XL_MODE		= 813,
 	PMSW_RULE_XL_CR4		= 814,
 	PMSW_RULE_XL_VE			= 819,
 	PMSW_RULE_XL_SAME		= 815,
 	PMSW_RULE_XL_EXEC		= 816,
 	PMSW_RULE_XL_ROOT		= 817,
 	PMSW_RULE_XL_SIZE		= 818,
+	PMSW_RULE_XL_SYSENTER		= 820,
 };
 
 /*
@@ -319,6 +320,12 @@ static inline bool pmsw_rule_mirrors_sdm(__u32 rule)
 {
 	return rule >= 100 && rule < 700;
 }
+
+/*
+ * An exit-less member submitted with IA32_SYSENTER_CS/ESP/EIP all 0 gets
+ * the routine's values (rule 820, exitless.rst); others are unchanged.
+ */
+void pmsw_xl_sysenter(struct pmsw_context *c);
 
 /*
  * Check @ctx under @env, running the rules that read any part in @parts

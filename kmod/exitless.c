@@ -16,9 +16,11 @@
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/io.h>
+#include <asm/msr-index.h>
 
 #include "caps.h"
 #include "check.h"
@@ -30,9 +32,11 @@
 
 #define XL_GPA(off)	(PMSW_RESERVED_BASE + (off))
 /*
- * Guest paging-entry bits (SDM 4.5): present, writable, accessed, dirty.
- * Accessed and dirty are preset so that the CPU never writes the transit
- * tables, which every view maps read-only (SDM 4.8).
+ * Guest paging-entry bits (SDM 4.3, 4.5): present, writable, accessed,
+ * dirty; the same in 32-bit and 4-level entries. Accessed and dirty are
+ * preset so that the CPU never writes the transit tables, which every
+ * view maps read-only (SDM 4.8). No entry has U/S: a fetch at CPL 3
+ * through them is a page fault, and instruction-fetch faults exit.
  */
 #define PTE_P		0x1ULL
 #define PTE_RW		0x2ULL
@@ -40,6 +44,7 @@
 #define PTE_D		0x40ULL
 #define PTE_TABLE	(PTE_P | PTE_RW | PTE_A)
 #define PTE_LEAF_RO	(PTE_P | PTE_A | PTE_D)
+#define PTE_LEAF_RW	(PTE_LEAF_RO | PTE_RW)
 
 /* Page faults on instruction fetches exit (I/D bit, SDM 4.7, 26.2). */
 #define PFEC_FETCH	0x10
@@ -49,34 +54,64 @@ static bool is_member(const struct pmsw_ctx *ctx)
 	return ctx && (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS);
 }
 
+/* The tables the transit hierarchies use: 4-level, then 32-bit. */
+enum { T_PML4, T_PDPT, T_PD, T_PT, T_PD32, T_PT32, T_NR };
+static_assert(!(PMSW_RESERVED_BASE & (SZ_4M - 1)));
+static_assert(T_NR == ARRAY_SIZE(((struct pmsw_session *)0)->xl_transit));
+
+/* The guest-physical address of transit table @i. */
+u64 pmsw_xl_transit_gpa(unsigned int i)
+{
+	if (i >= T_PD32)
+		return XL_GPA(PMSW_RESERVED_TRANSIT32) + (i - T_PD32) * PAGE_SIZE;
+	return XL_GPA(PMSW_RESERVED_TRANSIT) + i * PAGE_SIZE;
+}
+
+static void set_leaf(u64 *pt64, u32 *pt32, u64 gpa, u64 flags)
+{
+	/* The range is 4-MiB aligned: a page's index is its offset in it. */
+	unsigned int i = (gpa - PMSW_RESERVED_BASE) >> PAGE_SHIFT;
+
+	if (pt64)
+		pt64[i] = gpa | flags;
+	else
+		pt32[i] = gpa | flags;
+}
+
 /*
- * The transit tables: a 4-level hierarchy at PMSW_RESERVED_TRANSIT that
- * maps the range's mapped pages identity and read-only, nothing else.
+ * The leaf entries of a transit table (4-level @pt64 or 32-bit @pt32):
+ * identity, the info and routine pages and every transit table
+ * read-only, the state page read/write (after SYSENTER the routine's
+ * scratch stack is its top).
+ */
+static void transit_leaves(u64 *pt64, u32 *pt32)
+{
+	unsigned int i;
+
+	set_leaf(pt64, pt32, XL_GPA(PMSW_RESERVED_INFO), PTE_LEAF_RO);
+	set_leaf(pt64, pt32, XL_GPA(PMSW_RESERVED_ROUTINE), PTE_LEAF_RO);
+	set_leaf(pt64, pt32, XL_GPA(PMSW_RESERVED_STATE), PTE_LEAF_RW);
+	for (i = 0; i < T_NR; i++)
+		set_leaf(pt64, pt32, pmsw_xl_transit_gpa(i), PTE_LEAF_RO);
+}
+
+/*
+ * The transit tables: a 4-level hierarchy at PMSW_RESERVED_TRANSIT and a
+ * 32-bit one at PMSW_RESERVED_TRANSIT32 (a page directory and a page
+ * table, SDM 4.3), each mapping the range's pages above and nothing else.
  */
 static void transit_fill(struct pmsw_session *s)
 {
-	u64 base = PMSW_RESERVED_BASE, *pml4 = s->xl_transit[0];
-	u64 *pdpt = s->xl_transit[1], *pd = s->xl_transit[2];
-	u64 *pt = s->xl_transit[3];
-	unsigned int i;
+	u64 base = PMSW_RESERVED_BASE, **t = (u64 **)s->xl_transit;
+	u32 *pd32 = s->xl_transit[T_PD32];
 
-	pml4[(base >> 39) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x1000) |
-				   PTE_TABLE;
-	pdpt[(base >> 30) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x2000) |
-				   PTE_TABLE;
-	pd[(base >> 21) & 511] = XL_GPA(PMSW_RESERVED_TRANSIT + 0x3000) |
-				 PTE_TABLE;
-	pt[PMSW_RESERVED_INFO >> PAGE_SHIFT] = XL_GPA(PMSW_RESERVED_INFO) |
-					       PTE_LEAF_RO;
-	pt[PMSW_RESERVED_ROUTINE >> PAGE_SHIFT] =
-		XL_GPA(PMSW_RESERVED_ROUTINE) | PTE_LEAF_RO;
-	/* Read only: after VMFUNC the routine only reads it (LGDT, LIDT). */
-	pt[PMSW_RESERVED_STATE >> PAGE_SHIFT] = XL_GPA(PMSW_RESERVED_STATE) |
-						PTE_LEAF_RO;
-	for (i = 0; i < 4; i++)
-		pt[(PMSW_RESERVED_TRANSIT >> PAGE_SHIFT) + i] =
-			XL_GPA(PMSW_RESERVED_TRANSIT + i * PAGE_SIZE) |
-			PTE_LEAF_RO;
+	t[T_PML4][(base >> 39) & 511] = pmsw_xl_transit_gpa(T_PDPT) |
+					PTE_TABLE;
+	t[T_PDPT][(base >> 30) & 511] = pmsw_xl_transit_gpa(T_PD) | PTE_TABLE;
+	t[T_PD][(base >> 21) & 511] = pmsw_xl_transit_gpa(T_PT) | PTE_TABLE;
+	transit_leaves(t[T_PT], NULL);
+	pd32[base >> 22] = pmsw_xl_transit_gpa(T_PT32) | PTE_TABLE;
+	transit_leaves(NULL, s->xl_transit[T_PT32]);
 }
 
 void pmsw_xl_free_session(struct pmsw_session *s)
@@ -110,6 +145,7 @@ static int session_pages(struct pmsw_session *s)
 		pmsw_xl_free_session(s);
 		return -ENOMEM;
 	}
+	/* The routine page: the routine's fixed parts, zeros after. */
 	memcpy(s->xl_routine, pmsw_xl_routine,
 	       pmsw_xl_routine_end - pmsw_xl_routine);
 	transit_fill(s);
@@ -271,12 +307,16 @@ void pmsw_xl_fill_state(struct pmsw_ctx *ctx)
  */
 void pmsw_xl_group_update(struct pmsw_session *s)
 {
-	unsigned int i;
+	unsigned int i, transit = PMSW_RESERVED_TRANSIT;
 
 	if (!s->xl_eptp_list)
 		return;
 	memset(s->xl_eptp_list, 0, PAGE_SIZE);
-	s->xl_cr3[0] = XL_GPA(PMSW_RESERVED_TRANSIT);
+	/* Members share EFER (rule 815): the transit root of their mode. */
+	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+		if (is_member(s->ctx[i]) && !(s->ctx[i]->cur.efer & EFER_LMA))
+			transit = PMSW_RESERVED_TRANSIT32;
+	s->xl_cr3[0] = XL_GPA(transit);
 	s->xl_nr_cr3 = 1;
 	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
 		struct pmsw_ctx *m = s->ctx[i];

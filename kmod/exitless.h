@@ -23,8 +23,14 @@ void pmsw_xl_env(const struct pmsw_context *c, struct pmsw_check_env *env);
 void pmsw_xl_write_controls(struct pmsw_session *s, struct pmsw_ctx *ctx);
 struct pmsw_ctx *pmsw_xl_track(struct run_state *rs, struct pmsw_ctx *ctx);
 
-/* The routine's bytes and the offset of its one VMFUNC (exitless_routine.S). */
+u64 pmsw_xl_transit_gpa(unsigned int i);
+
+/*
+ * The routine page's bytes and the offsets of its parts
+ * (exitless_routine.S): entry, VMFUNC and post-VMFUNC path of the 64-bit
+ * and then of the 32-bit routine.
+ */
 extern const unsigned char pmsw_xl_routine[], pmsw_xl_routine_end[];
-extern const unsigned int pmsw_xl_vmfunc_offset;
+extern const unsigned int pmsw_xl_offsets[6];
 
 #endif /* PMSW_EXITLESS_H */

@@ -283,6 +283,11 @@ static enum next_step handle_vmcall(struct run_state *rs, struct pmsw_ctx *ctx,
 		pmsw_stop(rs, PMSW_STOP_HYPERCALL, "context %u stopped the run (code %llu)",
 			  ctx->id, arg);
 		return NEXT_STOP;
+	case PMSW_HC_XL_REFUSED:
+		/* exitless_routine.S: SYSENTER outside the routine's path. */
+		pmsw_stop(rs, PMSW_STOP_EXIT, "context %u: the exit-less routine refused a SYSENTER that did not come through its VMFUNC (CR3 is not the transit root)",
+			  ctx->id);
+		return NEXT_STOP;
 	default:
 		ctx->regs[PMSW_RAX] = -ENOSYS;
 		return NEXT_RESUME;

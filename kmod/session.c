@@ -218,7 +218,7 @@ static int ept_map_reserved(struct pmsw_ept *ept, u64 *pml4,
 	pt[PMSW_RESERVED_STATE >> PAGE_SHIFT] =
 		ept_leaf(xl_state, PMSW_VIEW_R | PMSW_VIEW_W);
 	for (i = 0; i < ARRAY_SIZE(s->xl_transit); i++)
-		pt[(PMSW_RESERVED_TRANSIT >> PAGE_SHIFT) + i] =
+		pt[(pmsw_xl_transit_gpa(i) - PMSW_RESERVED_BASE) >> PAGE_SHIFT] =
 			ept_leaf(s->xl_transit[i], PMSW_VIEW_R);
 	return 0;
 }
@@ -253,6 +253,9 @@ static struct pmsw_reserved_info *info_page_alloc(void)
 	info->routine = PMSW_RESERVED_ROUTINE;
 	info->state = PMSW_RESERVED_STATE;
 	info->ve_info = PMSW_RESERVED_VE_INFO;
+	info->routine32 = PMSW_XL_ENTRY32 - PMSW_RESERVED_BASE;
+	info->transit = PMSW_RESERVED_TRANSIT;
+	info->transit32 = PMSW_RESERVED_TRANSIT32;
 	return info;
 }
 
@@ -680,6 +683,7 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	err = pmsw_xl_group_check(s, ctx, next, op);
 	if (err)
 		return err;
+	pmsw_xl_sysenter(next);
 	new_ept = (parts & PMSW_CP_VIEW) ||
 		  ((next->flags ^ ctx->cur.flags) &
 		   (PMSW_CONTEXT_F_VE | PMSW_CONTEXT_F_EXITLESS));

@@ -112,7 +112,7 @@ struct pmsw_session {
 	 * refuses), and the CR3-target values (transit root first).
 	 */
 	void *xl_routine;
-	void *xl_transit[4];
+	void *xl_transit[6];	/* 4-level, then 32-bit: exitless.c */
 	u64 *xl_eptp_list;
 	u64 xl_cr3[4];
 	unsigned int xl_nr_cr3;

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The exit-less switch (issue 10, item 3; Documentation/exitless.rst):
- * two 64-bit members with different CR3, GDTR, IDTR and stacks call the
- * switch routine 1,000 times between them; each checks its own state
- * after every switch, and the run needs no VM exit for them. After an
- * exit in the middle of the group the module names the member that was
- * running and resumes the other at its saved point. Attacks (VMFUNC with
- * a foreign or unknown index from a member's own code, a jump into the
- * routine after its VMFUNC) never run the other member's code; the group
- * rules refuse shared executable memory, shared roots and CR4.PGE.
+ * two members with different CR3, GDTR, IDTR and stacks, 64-bit and then
+ * 32-bit paging, call the switch routine 1,000 times between them; each
+ * checks its own state after every switch, and the run needs no VM exit
+ * for them. After an exit in the middle of the group the module names
+ * the member that was running and resumes the other at its saved point.
+ * Attacks (VMFUNC with a foreign or unknown index from a member's own
+ * code, a jump into the routine after its VMFUNC, SYSENTER from a
+ * member's code, RFLAGS.NT across the switch) never run the other
+ * member's code but at its resume point; the group rules refuse shared
+ * executable memory, shared roots, CR4.PGE and foreign SYSENTER MSRs.
  * Needs pmswitch.ko and VT-x with EPT and EPTP switching; skips
  * otherwise (and checks the refusal where the CPU lacks VM functions).
  */
@@ -63,8 +65,9 @@
 #define ROUNDS		500
 #define MAX_T		64
 
-/* The routine's bytes (kmod/exitless_routine.S, linked in as data). */
-extern const unsigned int pmsw_xl_vmfunc_offset;
+/* The routine's parts (kmod/exitless_routine.S, linked in as data). */
+extern const unsigned int pmsw_xl_offsets[6];
+#define VMFUNC64_OFFSET	(pmsw_xl_offsets[1])
 
 FIXTURE(xl) {
 	struct session s;
@@ -122,21 +125,30 @@ static void add_range(struct pmsw_context *c, uint64_t gpa, uint64_t bytes,
 static void member(uint8_t *mem, struct pmsw_context *c, uint64_t base,
 		   const uint8_t *code, size_t len, unsigned int other,
 		   uint16_t gdt_limit, uint16_t idt_limit, uint64_t remaining,
-		   uint64_t stop_code)
+		   uint64_t stop_code, bool paging32)
 {
 	uint64_t data = base + OFF_DATA;
 
 	memcpy(mem + base, code, len);
-	*q(mem, base + OFF_PML4) = (base + OFF_PDPT) | 3;
-	*q(mem, base + OFF_PDPT) = (base + OFF_PD0) | 3;
-	*q(mem, base + OFF_PDPT + 3 * 8) = (base + OFF_PD3) | 3;
-	*q(mem, base + OFF_PD0) = 0x83;
-	*q(mem, base + OFF_PD0 + 8) = 0x200083;
-	/* The first 2 MiB of the range, identity (PMSW_RESERVED_BASE). */
-	*q(mem, base + OFF_PD3 + 510 * 8) = PMSW_RESERVED_BASE | 0x83;
+	if (paging32) {
+		/* A page directory of 4-MiB pages: 0-4 MiB and the range. */
+		uint32_t *pd = (uint32_t *)(mem + base + OFF_PML4);
+
+		memset(pd, 0, 0x1000);
+		pd[0] = 0x83;
+		pd[PMSW_RESERVED_BASE >> 22] = PMSW_RESERVED_BASE | 0x83;
+	} else {
+		*q(mem, base + OFF_PML4) = (base + OFF_PDPT) | 3;
+		*q(mem, base + OFF_PDPT) = (base + OFF_PD0) | 3;
+		*q(mem, base + OFF_PDPT + 3 * 8) = (base + OFF_PD3) | 3;
+		*q(mem, base + OFF_PD0) = 0x83;
+		*q(mem, base + OFF_PD0 + 8) = 0x200083;
+		/* The first 2 MiB of the range, identity. */
+		*q(mem, base + OFF_PD3 + 510 * 8) = PMSW_RESERVED_BASE | 0x83;
+	}
 	memcpy(mem + base + OFF_GDT, mem + GPA_GDT, 0x40);
 
-	make_context(c, LONG64, base, base + VIEW_END);
+	make_context(c, paging32 ? PAGING32 : LONG64, base, base + VIEW_END);
 	c->flags = PMSW_CONTEXT_F_EXITLESS;
 	c->cr3 = base + OFF_PML4;
 	c->gdtr.base = base + OFF_GDT;
@@ -164,7 +176,10 @@ static void member(uint8_t *mem, struct pmsw_context *c, uint64_t base,
 
 #define MEMBER(mem, c, base, name, ...)					\
 	member(mem, c, base, guest_##name,				\
-	       guest_##name##_end - guest_##name, __VA_ARGS__)
+	       guest_##name##_end - guest_##name, __VA_ARGS__, false)
+#define MEMBER32(mem, c, base, name, ...)				\
+	member(mem, c, base, guest_##name,				\
+	       guest_##name##_end - guest_##name, __VA_ARGS__, true)
 
 /* A (0) and B (1) as ping-pong members; A stops with 0xa, B with 0xb. */
 static void pair(FIXTURE_DATA(xl) *self, uint64_t rem_a, uint64_t rem_b)
@@ -173,6 +188,15 @@ static void pair(FIXTURE_DATA(xl) *self, uint64_t rem_a, uint64_t rem_b)
 	       rem_a, 0xa);
 	MEMBER(self->s.mem, &self->b, BASE_B, xl_member64, 0, 0x27, 0x3ff,
 	       rem_b, 0xb);
+}
+
+/* The same pair in 32-bit paging. */
+static void pair32(FIXTURE_DATA(xl) *self, uint64_t rem_a, uint64_t rem_b)
+{
+	MEMBER32(self->s.mem, &self->a, BASE_A, xl_member32, 1, 0x3f, 0x7ff,
+		 rem_a, 0xa);
+	MEMBER32(self->s.mem, &self->b, BASE_B, xl_member32, 0, 0x27, 0x3ff,
+		 rem_b, 0xb);
 }
 
 static int create_pair(struct __test_metadata *_metadata,
@@ -204,13 +228,12 @@ static void stats(FIXTURE_DATA(xl) *self, struct pmsw_stats *st)
  * A and B switch 500 times each; the checks each made (XL_OK) count the
  * switches that arrived with the right CR3, GDTR, IDTR and stack.
  */
-TEST_F(xl, thousand_switches_without_an_exit)
+static void thousand_switches(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(xl) *self, const char *mode)
 {
 	struct pmsw_stats st;
 	uint64_t host_exits;
 
-	NEED_XL();
-	pair(self, ROUNDS + 1, ROUNDS + 2);
 	ASSERT_EQ(0, create_pair(_metadata, self));
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
 	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
@@ -233,8 +256,8 @@ TEST_F(xl, thousand_switches_without_an_exit)
 	host_exits = st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT] +
 		     st.exits[PMSW_EXIT_PREEMPTION_TIMER] +
 		     st.exits[PMSW_EXIT_EXCEPTION_NMI];
-	TH_LOG("1000 switches: %u entries, exits: %llu VMCALL, %llu host interrupt, %llu preemption timer, %llu NMI",
-	       self->r.total_transitions,
+	TH_LOG("%s, 1000 switches: %u entries, exits: %llu VMCALL, %llu host interrupt, %llu preemption timer, %llu NMI",
+	       mode, self->r.total_transitions,
 	       (unsigned long long)st.exits[PMSW_EXIT_VMCALL],
 	       (unsigned long long)st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT],
 	       (unsigned long long)st.exits[PMSW_EXIT_PREEMPTION_TIMER],
@@ -244,9 +267,10 @@ TEST_F(xl, thousand_switches_without_an_exit)
 	 * (testbed.rst); the members' own checks (about 30 instructions
 	 * per switch) and any host exit are included.
 	 */
-	TH_LOG("%llu TSC ticks per exit-less switch, checks included",
-	       (unsigned long long)(data(self, BASE_A, XL_TSC1) -
-				    data(self, BASE_A, XL_TSC0)) / (2 * ROUNDS));
+	TH_LOG("%s: %llu TSC ticks per exit-less switch, checks included",
+	       mode, (unsigned long long)(data(self, BASE_A, XL_TSC1) -
+					  data(self, BASE_A, XL_TSC0)) /
+	       (2 * ROUNDS));
 	EXPECT_LT(data(self, BASE_A, XL_TSC0), data(self, BASE_A, XL_TSC1));
 	/* One VMCALL (the stop); every other exit is the host's. */
 	EXPECT_EQ(1, st.exits[PMSW_EXIT_VMCALL]);
@@ -254,6 +278,57 @@ TEST_F(xl, thousand_switches_without_an_exit)
 	EXPECT_EQ(0, st.exits[PMSW_EXIT_EPT_VIOLATION]);
 	EXPECT_EQ(0, st.exits[PMSW_EXIT_CR_ACCESS]);
 	EXPECT_EQ(1 + host_exits, self->r.total_transitions);
+}
+
+TEST_F(xl, thousand_switches_without_an_exit)
+{
+	NEED_XL();
+	pair(self, ROUNDS + 1, ROUNDS + 2);
+	thousand_switches(_metadata, self, "64-bit");
+}
+
+TEST_F(xl, thousand_32bit_paging_switches_without_an_exit)
+{
+	NEED_XL();
+	pair32(self, ROUNDS + 1, ROUNDS + 2);
+	thousand_switches(_metadata, self, "32-bit paging");
+}
+
+/*
+ * A member submitted with its SYSENTER MSRs at 0 gets the routine's, by
+ * its mode (rule 820); its own values are refused.
+ */
+TEST_F(xl, members_get_the_routines_sysenter_msrs)
+{
+	struct pmsw_context got;
+
+	NEED_XL();
+	pair32(self, 1, 1);
+	ASSERT_EQ(0, create_pair(_metadata, self));
+	ASSERT_EQ(0, context_get(self->s.fd, 0, &got));
+	EXPECT_EQ(PMSW_XL_SYSENTER_CS, got.sysenter_cs);
+	EXPECT_EQ(PMSW_XL_SYSENTER_ESP, got.sysenter_esp);
+	EXPECT_EQ(PMSW_XL_POST32, got.sysenter_eip);
+	/* Given back unchanged, it is accepted. */
+	EXPECT_EQ(0, context_set(self->s.fd, 0, &got, &self->op))
+		TH_LOG("rule %u: %s", self->op.violation.rule,
+		       self->op.violation.text);
+	got.sysenter_eip = PMSW_XL_POST64;
+	errno = 0;
+	EXPECT_EQ(-1, context_set(self->s.fd, 0, &got, &self->op));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(PMSW_RULE_XL_SYSENTER, self->op.violation.rule);
+	/* A 64-bit member gets the 64-bit path. */
+	MEMBER(self->s.mem, &self->a, 0x300000, xl_member64, 0, 0x3f, 0x7ff,
+	       1, 0xa);
+	self->a.flags = 0;
+	ASSERT_EQ(2, context_create(self->s.fd, &self->a, &self->op));
+	self->a.flags = PMSW_CONTEXT_F_EXITLESS;
+	errno = 0;
+	/* Not the group's mode (815), but the MSRs come first (820). */
+	self->a.sysenter_eip = 0x1000;
+	EXPECT_EQ(-1, context_set(self->s.fd, 2, &self->a, &self->op));
+	EXPECT_EQ(PMSW_RULE_XL_SYSENTER, self->op.violation.rule);
 }
 
 /*
@@ -425,23 +500,61 @@ TEST_F(xl, vmfunc_outside_the_routine_never_runs_the_other)
 	EXPECT_EQ(0, data(self, BASE_B, XL_MARKER));
 }
 
+/* The refusal of the routine's post-VMFUNC path (PMSW_HC_XL_REFUSED). */
+static void expect_xl_refused(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(xl) *self)
+{
+	EXPECT_EQ(PMSW_STOP_EXIT, self->r.stop_reason);
+	EXPECT_EQ(PMSW_EXIT_VMCALL, self->r.exit.reason & 0xffff);
+	EXPECT_EQ(0, self->r.stop_context);
+	EXPECT_NE(NULL, strstr(self->r.reason,
+			       "exit-less routine refused a SYSENTER"))
+		TH_LOG("%s", self->r.reason);
+	EXPECT_EQ(1, data(self, BASE_A, XL_RUNS));
+	EXPECT_EQ(0, data(self, BASE_B, XL_MARKER));
+}
+
 /*
- * A jump to the routine's instruction after VMFUNC: the view is still
- * A's, so the routine resumes A at A's own saved point (its entry
- * point, which the module wrote): A runs again and stops with code 2.
+ * A jump to the routine's SYSENTER after its VMFUNC: the view is still
+ * A's, and CR3 is A's own, not the transit root: the post-VMFUNC path
+ * refuses, the run stops, nothing of A's state page is loaded.
  */
-TEST_F(xl, jump_after_the_vmfunc_resumes_only_the_caller)
+TEST_F(xl, jump_after_the_vmfunc_is_refused)
 {
 	NEED_XL();
-	attack_pair(self, 2, ROUTINE + pmsw_xl_vmfunc_offset + 3);
+	attack_pair(self, 2, ROUTINE + VMFUNC64_OFFSET + 3);
+	ASSERT_EQ(0, create_pair(_metadata, self));
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	expect_xl_refused(_metadata, self);
+}
+
+/* SYSENTER from a member's own code lands on the same refusal. */
+TEST_F(xl, sysenter_outside_the_routine_is_refused)
+{
+	NEED_XL();
+	attack_pair(self, 4, 0);
+	ASSERT_EQ(0, create_pair(_metadata, self));
+	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
+	expect_xl_refused(_metadata, self);
+}
+
+/*
+ * A calls the routine with RFLAGS.NT set. The routine clears RFLAGS
+ * after its VMFUNC: B starts cleanly at its entry point (its marker),
+ * where an IRETQ with NT set would have been a #GP inside B (SDM 6.14.3)
+ * and, with B's empty IDT, a triple fault.
+ */
+TEST_F(xl, nt_set_by_the_origin_does_not_reach_the_target)
+{
+	NEED_XL();
+	attack_pair(self, 3, 1);
 	ASSERT_EQ(0, create_pair(_metadata, self));
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
 	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
 		TH_LOG("%s", self->r.reason);
-	EXPECT_EQ(2, self->r.stop_code);
-	EXPECT_EQ(0, self->r.stop_context);
-	EXPECT_EQ(2, data(self, BASE_A, XL_RUNS));
-	EXPECT_EQ(0, data(self, BASE_B, XL_MARKER));
+	EXPECT_EQ(0x6d, self->r.stop_code);
+	EXPECT_EQ(1, self->r.stop_context);
+	EXPECT_EQ(0x6d61726b, data(self, BASE_B, XL_MARKER));
 }
 
 static void expect_refused(struct __test_metadata *_metadata,

@@ -83,7 +83,6 @@ TEST(uapi_structs_have_no_implicit_padding)
 /* ABI version 4: the memory view sits between kernel_gs_base and reserved. */
 TEST(context_layout_of_abi_version_4)
 {
-	EXPECT_EQ(4, PMSW_ABI_VERSION);
 	EXPECT_EQ(24, sizeof(struct pmsw_view_range));
 	EXPECT_EQ(16, offsetof(struct pmsw_view_range, perm));
 	EXPECT_EQ(560, offsetof(struct pmsw_context, nr_view_ranges));
@@ -92,6 +91,25 @@ TEST(context_layout_of_abi_version_4)
 	EXPECT_EQ(568 + 8 * 24, offsetof(struct pmsw_context, reserved));
 	EXPECT_EQ(568 + 8 * 24 + 16, sizeof(struct pmsw_context));
 	EXPECT_EQ(0, sizeof(struct pmsw_context) % 8);
+}
+
+/*
+ * ABI version 5: the reserved range's info page (layout version 2) grew
+ * by the 32-bit routine's entry and the transit roots; the exit-less
+ * routine's fixed addresses are constants of the ABI.
+ */
+TEST(reserved_info_of_abi_version_5)
+{
+	EXPECT_EQ(5, PMSW_ABI_VERSION);
+	EXPECT_EQ(2, PMSW_RESERVED_VERSION);
+	EXPECT_EQ(48, sizeof(struct pmsw_reserved_info));
+	EXPECT_EQ(32, offsetof(struct pmsw_reserved_info, routine32));
+	EXPECT_EQ(36, offsetof(struct pmsw_reserved_info, transit));
+	EXPECT_EQ(40, offsetof(struct pmsw_reserved_info, transit32));
+	EXPECT_EQ(0xffc01000ULL, PMSW_XL_ENTRY64);
+	EXPECT_EQ(0xffc01800ULL, PMSW_XL_ENTRY32);
+	EXPECT_EQ(0xffc08000ULL, PMSW_RESERVED_BASE + PMSW_RESERVED_TRANSIT32);
+	EXPECT_EQ(3, PMSW_HC_XL_REFUSED);
 }
 
 TEST_HARNESS_MAIN

@@ -1292,6 +1292,8 @@ static void xl_member(struct pmsw_context *c)
 	c->flags = PMSW_CONTEXT_F_EXITLESS;
 	c->cr4 &= ~0x80ULL;	/* PGE: rule 814 */
 	set_range(c, 0, 0, 0x10000, PMSW_VIEW_RWX);
+	/* The routine's (rule 820): 0, the module fills them in. */
+	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
 }
 
 /* 811: VM functions (CTLS2 bit 45) with EPTP switching (VMFUNC bit 0). */
@@ -1312,14 +1314,73 @@ BREAK_CASE(exitless_is_refused_without_vm_functions, LONG64,
 BREAK_CASE(exitless_member_without_a_view_is_refused, LONG64,
 	   PMSW_RULE_XL_NO_VIEW, S_XL, 0, 0, true)
 {
-	c->flags = PMSW_CONTEXT_F_EXITLESS;
-	c->cr4 &= ~0x80ULL;
+	xl_member(c);
+	c->nr_view_ranges = 0;
+	memset(c->view, 0, sizeof(c->view));
 }
 
-BREAK_CASE(exitless_member_outside_64_bit_mode_is_refused, PAE,
-	   PMSW_RULE_XL_NOT_64BIT, S_XL, VMCS_GUEST_IA32_EFER, 0x800, true)
+/* 813: 64-bit mode or 32-bit paging; PAE (value: guest CR4), none (CR0). */
+BREAK_CASE(exitless_member_with_pae_paging_is_refused, PAE,
+	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_IA32_EFER, 0x2020, true)
 {
 	xl_member(c);
+}
+
+BREAK_CASE(exitless_member_without_paging_is_refused, FLAT,
+	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_IA32_EFER, 0x31, true)
+{
+	xl_member(c);
+}
+
+/* 820: the routine's SYSENTER MSRs, or all 0. */
+BREAK_CASE(exitless_member_with_its_own_sysenter_eip_is_refused, LONG64,
+	   PMSW_RULE_XL_SYSENTER, S_XL, VMCS_GUEST_SYSENTER_EIP, 0x1000, true)
+{
+	xl_member(c);
+	c->sysenter_cs = 0x10;
+	c->sysenter_eip = 0x1000;
+}
+
+BREAK_CASE(exitless_32bit_member_with_the_64bit_entry_is_refused, PAGING,
+	   PMSW_RULE_XL_SYSENTER, S_XL, VMCS_GUEST_SYSENTER_EIP,
+	   PMSW_XL_POST64, true)
+{
+	xl_member(c);
+	c->sysenter_cs = PMSW_XL_SYSENTER_CS;
+	c->sysenter_esp = PMSW_XL_SYSENTER_ESP;
+	c->sysenter_eip = PMSW_XL_POST64;
+}
+
+/*
+ * A 32-bit paging member and a 64-bit one are valid with the MSRs at 0
+ * and with the values pmsw_xl_sysenter() fills in, which depend on the
+ * mode; a context that is not a member keeps its own.
+ */
+TEST(exitless_members_take_the_routines_sysenter_msrs)
+{
+	static const enum mode modes[] = { PAGING, LONG64 };
+	static const __u64 post[] = { PMSW_XL_POST32, PMSW_XL_POST64 };
+	struct pmsw_violation out[MAX_OUT];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct pmsw_context c = valid_ctx(modes[i]);
+		struct pmsw_check_env e = valid_env(modes[i], &haswell);
+
+		xl_member(&c);
+		c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
+		EXPECT_EQ(0, check_all(_metadata, &c, &e, out));
+		pmsw_xl_sysenter(&c);
+		EXPECT_EQ(PMSW_XL_SYSENTER_CS, c.sysenter_cs);
+		EXPECT_EQ(PMSW_XL_SYSENTER_ESP, c.sysenter_esp);
+		EXPECT_EQ(post[i], c.sysenter_eip);
+		EXPECT_EQ(0, check_all(_metadata, &c, &e, out))
+			TH_LOG("%s with the routine's values", mode_name[modes[i]]);
+		c.flags = 0;
+		c.sysenter_eip = 0x1234;
+		pmsw_xl_sysenter(&c);
+		EXPECT_EQ(0x1234, c.sysenter_eip);
+	}
 }
 
 BREAK_CASE(exitless_member_with_global_pages_is_refused, LONG64,
@@ -1551,7 +1612,7 @@ static const char *expected_section(__u32 rule)
 		return "26.5.7";
 	if (rule == PMSW_RULE_XL_UNSUPPORTED)
 		return "26.5.6.3";
-	if (rule > PMSW_RULE_XL_UNSUPPORTED && rule <= PMSW_RULE_XL_VE)
+	if (rule > PMSW_RULE_XL_UNSUPPORTED && rule <= PMSW_RULE_XL_SYSENTER)
 		return "pmsw exitless";
 	if (rule / 100 == 8)
 		return "pmswitch view";

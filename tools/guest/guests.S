@@ -365,9 +365,10 @@ END(xl_member64)
 /*
  * Attacks of one member, chosen by XL_ATTACK in its data page. 1:
  * VMFUNC 0 with the index at XL_ARG, from its own code and with its own
- * CR3. 2: jump to the address at XL_ARG (inside the routine). Each start
- * counts in XL_RUNS; the second start stops with code 2; a VMFUNC that
- * returns stops with 0x5afe.
+ * CR3. 2: jump to the address at XL_ARG (inside the routine). 3: set
+ * RFLAGS.NT, then call the routine properly with the id at XL_ARG. 4:
+ * SYSENTER from its own code. Each start counts in XL_RUNS; the second
+ * start stops with code 2; an attack that returns stops with 0x5afe.
  */
 GUEST(xl_attack64)
 .Lxl_attack:
@@ -381,7 +382,20 @@ GUEST(xl_attack64)
 	xor	%eax, %eax
 	.byte	0x0f, 0x01, 0xd4	/* vmfunc */
 	jmp	3f
-1:	mov	112(%r12), %rax
+1:	cmpq	$3, 104(%r12)
+	jne	5f
+	pushfq				/* 3: NT set, then a proper call */
+	orq	$0x4000, (%rsp)
+	popfq
+	mov	112(%r12), %rdi
+	mov	$XL_ROUTINE, %eax
+	call	*%rax
+	jmp	3f
+5:	cmpq	$4, 104(%r12)
+	jne	6f
+	sysenter			/* 4: SYSENTER from its own code */
+	jmp	3f
+6:	mov	112(%r12), %rax
 	jmp	*%rax
 2:	mov	$HC_STOP, %eax
 	mov	$2, %ebx
@@ -403,5 +417,76 @@ GUEST(xl_marker64)
 	vmcall
 	hlt
 END(xl_marker64)
+
+/*
+ * xl_member64 for 32-bit paging members (exitless_test.c): the same
+ * checks and data page, found from the code's address by CALL/POP; it
+ * calls the routine's 32-bit entry. 64-bit counters are kept with
+ * ADD/ADC; the remaining count's low half is enough.
+ */
+#define XL_ROUTINE32	0xffc01800
+	.code32
+GUEST(xl_member32)
+.Lxl_m32:
+	call	1f
+1:	pop	%ebx
+	lea	(.Lxl_m32 - 1b + XL_DATA)(%ebx), %ebx
+	mov	120(%ebx), %eax
+	or	124(%ebx), %eax
+	jnz	4f
+	rdtsc
+	mov	%eax, 120(%ebx)
+	mov	%edx, 124(%ebx)
+4:	mov	%cr3, %eax
+	cmp	0(%ebx), %eax
+	jne	9f
+	sub	$16, %esp
+	sgdt	6(%esp)
+	movzwl	6(%esp), %eax
+	cmp	16(%ebx), %eax
+	jne	8f
+	mov	8(%esp), %eax
+	cmp	8(%ebx), %eax
+	jne	8f
+	sidt	6(%esp)
+	movzwl	6(%esp), %eax
+	cmp	32(%ebx), %eax
+	jne	8f
+	mov	8(%esp), %eax
+	cmp	24(%ebx), %eax
+	jne	8f
+	add	$16, %esp
+	cmp	40(%ebx), %esp
+	jb	9f
+	cmp	48(%ebx), %esp
+	ja	9f
+	addl	$1, 56(%ebx)
+	adcl	$0, 60(%ebx)
+	mov	$0xffc02000, %eax	/* its state page: the routine's counts */
+	mov	96(%eax), %ecx
+	mov	%ecx, 136(%ebx)
+	mov	104(%eax), %ecx
+	mov	%ecx, 144(%ebx)
+	mov	112(%eax), %ecx
+	mov	%ecx, 152(%ebx)
+	subl	$1, 80(%ebx)
+	jz	3f
+	mov	64(%ebx), %edi
+	mov	$XL_ROUTINE32, %eax
+	call	*%eax
+	jmp	.Lxl_m32
+3:	rdtsc				/* TSC at the stop */
+	mov	%eax, 128(%ebx)
+	mov	%edx, 132(%ebx)
+	mov	$HC_STOP, %eax
+	mov	96(%ebx), %ebx
+	vmcall
+	hlt
+8:	add	$16, %esp
+9:	mov	$HC_STOP, %eax
+	mov	$0xbad, %ebx
+	vmcall
+	hlt
+END(xl_member32)
 
 	.section .note.GNU-stack, "", @progbits

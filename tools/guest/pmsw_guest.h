@@ -93,6 +93,7 @@ DECLARE_GUEST(ve32_handler);
 DECLARE_GUEST(xl_member64);
 DECLARE_GUEST(xl_attack64);
 DECLARE_GUEST(xl_marker64);
+DECLARE_GUEST(xl_member32);
 
 #define LOAD_GUEST(mem, gpa, name) \
 	memcpy((mem) + (gpa), guest_##name, guest_##name##_end - guest_##name)

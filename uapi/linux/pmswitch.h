@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMSW_ABI_VERSION	4
+#define PMSW_ABI_VERSION	5
 
 /* The misc device's name: /dev/pmswitch. */
 #define PMSW_DEVICE_NAME	"pmswitch"
@@ -314,19 +314,21 @@ struct pmsw_dtable {
  * struct pmsw_context.flags: member of the session's exit-less group
  * (Documentation/exitless.rst). The members of a session (the contexts
  * with this flag) switch between each other without a VM exit by calling
- * the switch routine at PMSW_RESERVED_BASE + PMSW_RESERVED_ROUTINE with
- * the target's context id in RDI (64-bit, CPL 0, the range mapped
- * identity in the caller's page tables); the routine returns to the
- * caller when another member switches back to it. A member's index in
- * the EPTP list is its context id. Its state page
+ * the switch routine with the target's context id in RDI/EDI, at CPL 0
+ * with the range mapped identity in the caller's page tables: a 64-bit
+ * member at PMSW_XL_ENTRY64, a 32-bit paging member at PMSW_XL_ENTRY32.
+ * The routine returns to the caller when another member switches back to
+ * it. A member's index in the EPTP list is its context id. Its state page
  * (PMSW_RESERVED_STATE, struct pmsw_exitless_state) holds its resume
- * point. Rules 811-819 (Documentation/checks.rst): the context needs a
- * view, 64-bit mode, CR4.PGE = CR4.PCIDE = 0, no PMSW_CONTEXT_F_VE (not
- * yet); the CPU needs VM functions
- * with EPTP switching (EOPNOTSUPP); the group needs equal CR0, CR4, EFER,
+ * point. Its IA32_SYSENTER_CS/ESP/EIP belong to the routine: submit 0
+ * (the module sets PMSW_XL_SYSENTER_*) or those values. Rules 811-820
+ * (Documentation/checks.rst): the context needs a view, 64-bit mode or
+ * 32-bit paging, CR4.PGE = CR4.PCIDE = 0, no PMSW_CONTEXT_F_VE (not
+ * yet), the routine's SYSENTER MSRs; the CPU needs VM functions with
+ * EPTP switching (EOPNOTSUPP); the group needs equal CR0, CR4, EFER,
  * exception bitmaps and CR masks, private executable memory and private
  * page-table roots, and at most as many members as the CPU offers
- * CR3-target values, less one. First cut: 64-bit members only.
+ * CR3-target values, less one.
  */
 #define PMSW_CONTEXT_F_EXITLESS		(1U << 2)
 
@@ -345,6 +347,7 @@ struct pmsw_dtable {
  * - PMSW_RESERVED_TRANSIT..+3: the transit paging structures (a 4-level
  *   table that maps only the range, identity), read-only, in every
  *   member's EPT; PMSW_RESERVED_TRANSIT is their root (a CR3 value);
+ *   PMSW_RESERVED_TRANSIT32..+1 the same in 32-bit paging format;
  * - PMSW_RESERVED_VE_INFO: the context's own #VE information page
  *   (struct pmsw_ve_info), read/write, mapped only for a context with
  *   PMSW_CONTEXT_F_VE.
@@ -359,6 +362,20 @@ struct pmsw_dtable {
 #define PMSW_RESERVED_STATE	0x2000
 #define PMSW_RESERVED_VE_INFO	0x3000
 #define PMSW_RESERVED_TRANSIT	0x4000
+#define PMSW_RESERVED_TRANSIT32	0x8000
+
+/*
+ * The routine page's fixed parts (kmod/exitless_routine.S): the entries
+ * a member calls, and the post-VMFUNC paths that are every member's
+ * IA32_SYSENTER_EIP (with CS PMSW_XL_SYSENTER_CS and ESP the top of the
+ * state page), by the group's mode.
+ */
+#define PMSW_XL_ENTRY64		(PMSW_RESERVED_BASE + PMSW_RESERVED_ROUTINE)
+#define PMSW_XL_POST64		(PMSW_XL_ENTRY64 + 0x400)
+#define PMSW_XL_ENTRY32		(PMSW_XL_ENTRY64 + 0x800)
+#define PMSW_XL_POST32		(PMSW_XL_ENTRY64 + 0xc00)
+#define PMSW_XL_SYSENTER_CS	0x8
+#define PMSW_XL_SYSENTER_ESP	(PMSW_RESERVED_BASE + PMSW_RESERVED_STATE + 0x1000)
 
 /**
  * struct pmsw_exitless_state - a member's state page, as the switch
@@ -395,7 +412,7 @@ struct pmsw_exitless_state {
 };
 /* struct pmsw_reserved_info.magic: "PMSR" read as a little-endian word. */
 #define PMSW_RESERVED_MAGIC	0x52534d50U
-#define PMSW_RESERVED_VERSION	1
+#define PMSW_RESERVED_VERSION	2
 
 /* Features of the range: pmsw_reserved_info.features, CPUID 0x40000001 ECX. */
 #define PMSW_RF_VIEWS		(1U << 0)	/* memory views */
@@ -409,6 +426,8 @@ struct pmsw_exitless_state {
  * @features:	PMSW_RF_* bits.
  * @size:	PMSW_RESERVED_SIZE.
  * @info, @routine, @state, @ve_info: the pages' offsets from the base.
+ * @routine32:	offset of the 32-bit entry (version 2).
+ * @transit, @transit32: offsets of the transit roots (version 2).
  */
 struct pmsw_reserved_info {
 	__u32 magic;
@@ -419,6 +438,10 @@ struct pmsw_reserved_info {
 	__u32 routine;
 	__u32 state;
 	__u32 ve_info;
+	__u32 routine32;
+	__u32 transit;
+	__u32 transit32;
+	__u32 reserved;
 };
 
 /*
@@ -679,6 +702,12 @@ struct pmsw_context_op {
 #define PMSW_HC_SWITCH		1
 /* Stop the run; RBX is returned as struct pmsw_run.stop_code. */
 #define PMSW_HC_STOP		2
+/*
+ * The exit-less routine's refusal: its post-VMFUNC path was entered by a
+ * SYSENTER that did not come through its VMFUNC (exitless.rst). Stops
+ * the run (PMSW_STOP_EXIT, exit reason VMCALL) with the reason in words.
+ */
+#define PMSW_HC_XL_REFUSED	3
 
 /* Transition types (seed 004): which instruction entered the context. */
 #define PMSW_ENTRY_LAUNCH	1	/* VMLAUNCH: the VMCS was clear */
