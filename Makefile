@@ -65,6 +65,8 @@ EXAMPLES := $(patsubst tools/pmswitch/examples/%.S,$(BUILD)/examples/%.bin,\
 tools: $(CLI) $(BUILD)/switch_bench $(BUILD)/kvm_bench $(EXAMPLES)
 
 # Guest programs of the examples, as flat binaries.
+$(BUILD)/examples/xl_ping.bin $(BUILD)/examples/xl_pong.bin: \
+	tools/pmswitch/examples/xl_member.h
 $(BUILD)/examples/%.bin: tools/pmswitch/examples/%.S
 	@mkdir -p $(@D)
 	$(CC) -c -o $(@:.bin=.o) $<

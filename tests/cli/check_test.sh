@@ -72,9 +72,49 @@ t view_is_checked_against_the_memory_size 1 \
 	"$cli" check --mem 0x102000 "$dir/views.ctx"
 t bad_mem_is_a_usage_error 2 "--mem: expected a multiple of 4096" \
 	"$cli" check --mem 4097 "$dir/views.ctx"
+ex=$dir/../../../tools/pmswitch/examples
+t exitless_example_pair_passes_with_the_group_rules 0 "xl_pong.ctx: ok" \
+	"$cli" check "$ex/xl_ping.ctx" "$ex/xl_pong.ctx"
+t exitless_member_without_a_view_is_rule_812 1 \
+	"xl_no_view.ctx: rule 812 (pmsw exitless): context = 0: PMSW_CONTEXT_F_EXITLESS needs a memory view" \
+	"$cli" check "$dir/xl_no_view.ctx"
+t exitless_member_in_32_bit_mode_is_rule_813 1 \
+	"xl_flat32.ctx: rule 813 (pmsw exitless): GUEST_IA32_EFER = 0: PMSW_CONTEXT_F_EXITLESS needs IA-32e mode" \
+	"$cli" check "$dir/xl_flat32.ctx"
+t exitless_member_with_cr4_pge_is_rule_814 1 \
+	"xl_pge_ve.ctx: rule 814 (pmsw exitless): GUEST_CR4 = 0x20a0: PMSW_CONTEXT_F_EXITLESS needs CR4.PGE=0 and CR4.PCIDE=0" \
+	"$cli" check "$dir/xl_pge_ve.ctx"
+t exitless_member_with_ve_is_rule_819 1 \
+	"xl_pge_ve.ctx: rule 819 (pmsw exitless): context = 0x6: PMSW_CONTEXT_F_EXITLESS does not go with PMSW_CONTEXT_F_VE yet" \
+	"$cli" check "$dir/xl_pge_ve.ctx"
+t exitless_members_with_different_cr0_are_rule_815 1 \
+	"xl_steal.ctx: rule 815 (pmsw exitless): context = 0x80010011: exit-less members need equal CR0, CR4, EFER" \
+	"$cli" check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
+t exitless_members_sharing_code_are_rule_816 1 \
+	"xl_steal.ctx: rule 816 (pmsw exitless): context = 0x100000: memory executable for one exit-less member must not be executable for another" \
+	"$cli" check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
+t exitless_member_seeing_another_root_is_rule_817 1 \
+	"xl_steal.ctx: rule 817 (pmsw exitless): context = 0x301000: an exit-less member's CR3 page must not be mapped in another member's view" \
+	"$cli" check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
+t exitless_group_rules_skip_non_members 0 "xl_steal.ctx" \
+	"$cli" check "$dir/views.ctx" "$dir/xl_steal.ctx"
+t json_group_violation_names_file_and_rule 1 \
+	'"group": [{"file": "'"$dir"'/xl_steal.ctx", "rule": 815, "section": "pmsw exitless", "field": "context", "value": 2147549201' \
+	"$cli" --json check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
+t run_xl_copy_needs_member_at_gpa 2 \
+	"--xl-copy pong@0x206000: expected MEMBER@GPA, MEMBER origin or target" \
+	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy pong@0x206000
+t run_xl_copy_of_a_non_member_is_refused 2 \
+	"--xl-copy: $ex/pong.ctx is not an exit-less member (flags = EXITLESS)" \
+	"$cli" run "$ex/ping.ctx" "$ex/pong.ctx" --xl-copy target@0x3000
+t run_xl_copy_outside_memory_is_refused 2 \
+	"--xl-copy: 0x400000 + 24 bytes lies outside the 4194304 bytes of guest memory" \
+	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy 0@0x400000
 if command -v python3 >/dev/null; then
 	t json_output_is_valid_json 0 "" sh -c \
 		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/long64_host_rules.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"
+	t json_group_output_is_valid_json 0 "" sh -c \
+		"'$cli' --json check '$ex/xl_ping.ctx' '$dir/xl_steal.ctx' '$dir/xl_no_view.ctx' | python3 -m json.tool >/dev/null"
 fi
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"

@@ -4,8 +4,12 @@
 # End-to-end tests of "pmswitch run" and "pmswitch stats" with the
 # bundled examples, inside the emulated machine with pmswitch.ko loaded
 # (POSIX sh: busybox there). Prints TAP and a kselftest-style Totals line.
-# Usage: run_test.sh DIR   (DIR holds pmswitch, examples/*.ctx and *.bin)
-dir=${1:?usage: run_test.sh DIR}
+# Usage: run_test.sh DIR [exitless]
+#   (DIR holds pmswitch, examples/*.ctx and *.bin). With "exitless", only
+#   the exit-less example pair (xl_ping/xl_pong): the job runs that after
+#   exitless_test, since a VMFUNC leaves Bochs' EPTP index stale for the
+#   suites that check #VE information (Documentation/exitless.rst).
+dir=${1:?usage: run_test.sh DIR [exitless]}
 cli=$dir/pmswitch
 ex=$dir/examples
 n=0 pass=0 fail=0 skip=0
@@ -30,7 +34,95 @@ pair() {
 	fi
 }
 
+# xl_run NAME [ARGS]: the exit-less pair, 1000 round trips a run.
+xl_run() {
+	"$cli" "$@" "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" \
+		--image "$ex/xl_ping.bin@0x100000" \
+		--image "$ex/xl_pong.bin@0x200000" \
+		--xl-copy origin@0x106000 --xl-copy target@0x206000
+}
+
+# The summary's VM exits, one reason a line ("1 VMCALL", ...).
+exit_reasons() {
+	sed -n "s/^summary: .* VM exits (\(.*\))$/\1/p" "$out" | tr , '\n' |
+		sed 's/^ *//'
+}
+
+# Every VM exit of the pair's runs: its one stop, and the host's own
+# (interrupts, the preemption timer, NMIs), never a VMCALL switch.
+only_the_stop_and_host_exits() {
+	[ "$(exit_reasons | grep -c '^1 VMCALL$')" = "$1" ] &&
+	! exit_reasons | grep -v -e '^1 VMCALL$' -e ' external interrupt$' \
+		-e ' VMX-preemption timer expired$' -e ' exception or NMI$' |
+		grep -q .
+}
+
+xl_tests() {
+	if ! "$cli" --json info | grep -q '"features": \[[^]]*"eptp_switching"'; then
+		if xl_run run >"$out" 2>&1; then
+			not_ok "exitless_pair_without_eptp_switching_fails"
+		elif grep -q "xl_ping.ctx: 1 rule(s) broken, first: rule 811 (SDM 26.5.6.3)" "$out"; then
+			ok "exitless_pair_without_eptp_switching_names_rule_811"
+		else
+			not_ok "exitless_pair_without_eptp_switching_names_rule_811"
+		fi
+		skip "the CPU lacks VM functions with EPTP switching"
+		return
+	fi
+	# 1000 round trips a run: 2000 exit-less switches, each counted by
+	# the routine in the member it entered; ping (0) copied its counts
+	# last, pong (1) before its last switch out.
+	if xl_run run --repeat 2 >"$out" 2>&1 &&
+	   [ "$(grep -c '^stopped: hypercall: context 0 stopped the run (code 24589)$' "$out")" = 2 ] &&
+	   [ "$(grep -c '^summary: 2000 exit-less switches, ' "$out")" = 2 ] &&
+	   grep -q '^  origin    0      1000      1000  0x106000$' "$out" &&
+	   grep -q '^  target    1      1000       999  0x206000$' "$out" &&
+	   grep -q '^  origin    0      2000      2000  0x106000$' "$out" &&
+	   grep -q '^  target    1      2000      1999  0x206000$' "$out" &&
+	   only_the_stop_and_host_exits 2; then
+		ok "exitless_pair_2000_switches_a_run_one_vm_exit_of_its_own"
+	else
+		not_ok "exitless_pair_2000_switches_a_run_one_vm_exit_of_its_own"
+	fi
+	# No VMCALL switch: of all transitions, one ended by VMCALL (the stop).
+	if xl_run run --trace >"$out" 2>&1 &&
+	   [ "$(grep -c '^  [0-9][0-9]* .* VMCALL  ' "$out")" = 1 ]; then
+		ok "exitless_pair_transitions_hold_one_vmcall_the_stop"
+	else
+		not_ok "exitless_pair_transitions_hold_one_vmcall_the_stop"
+	fi
+	if xl_run --json run >"$out" 2>&1 &&
+	   grep -q '"exitless": {"members": \[{"context": "origin", "id": 0, "entries": 1000, "exits": 1000, "copy_gpa": 1073152}, {"context": "target", "id": 1, "entries": 1000, "exits": 999, "copy_gpa": 2121728}\], "switches": 2000}' "$out" &&
+	   grep -q '"by_reason": {[^}]*"18": 1[,}]' "$out"; then
+		ok "exitless_pair_json_counts"
+	else
+		not_ok "exitless_pair_json_counts"
+	fi
+	# Without the copies the counts are unknown, and run says why.
+	if "$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" \
+		--image "$ex/xl_ping.bin@0x100000" \
+		--image "$ex/xl_pong.bin@0x200000" >"$out" 2>&1 &&
+	   grep -q '^summary: ? exit-less switches (no copy' "$out" &&
+	   grep -q 'none: the module reports no counters (--xl-copy target@GPA)' "$out"; then
+		ok "exitless_pair_without_copies_says_counts_unknown"
+	else
+		not_ok "exitless_pair_without_copies_says_counts_unknown"
+	fi
+}
+
 echo "TAP version 13"
+if [ "${2:-}" = exitless ]; then
+	if ! grep -qw vmx /proc/cpuinfo ||
+	   ! "$cli" --json info | grep -q '"features": \[[^]]*"ept"'; then
+		skip "no VT-x with EPT: the exit-less pair needs it"
+	else
+		xl_tests
+	fi
+	echo "1..$n"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" = 0 ]
+	exit
+fi
 # Without VT-x, or with VT-x but no EPT (which every session needs, as the
 # module reports it), a run must fail with a reason.
 if ! grep -qw vmx /proc/cpuinfo ||

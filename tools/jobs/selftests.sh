@@ -126,6 +126,7 @@ suite fuzz_test env PMSW_FUZZ_OPS=$fuzz_ops \
 # entry, so after a VMFUNC it leaks into later #VE information on that
 # CPU. It checks no log, so it may follow the fuzzer.
 suite exitless_test ./exitless_test
+suite cli_xl_test ./run_test.sh /pmswitch exitless
 check "rmmod pmswitch" rmmod pmswitch
 check "insmod pmswitch.ko again" insmod ./pmswitch.ko
 

@@ -12,6 +12,7 @@
  *   pmswitch [--json] check FILE... VM-entry checks of context files, offline
  *   pmswitch [--json] run ORIGIN TARGET [--image FILE@GPA]... [--repeat N]
  *                     [--mem BYTES] [--no-tables] [--trace]
+ *                     [--xl-copy MEMBER@GPA]...
  *   pmswitch [--json] stats
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
@@ -690,8 +691,12 @@ static const char *sdm(const struct pmsw_violation *v)
 	return v->section[0] >= '0' && v->section[0] <= '9' ? "SDM " : "";
 }
 
+/*
+ * Parse and check one file; its context goes to @ctx (flags 0 if it does
+ * not parse, so that the group check passes it over).
+ */
 static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
-		     uint64_t mem, bool first)
+		     uint64_t mem, bool first, struct pmsw_context *out)
 {
 	struct pmsw_violation v[64];
 	struct pmsw_check_env env;
@@ -702,6 +707,7 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 	size_t len;
 	char *text;
 
+	out->flags = 0;
 	if (json && !first)
 		printf(", ");
 	text = read_file(path, &len);
@@ -732,6 +738,7 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 		return EXIT_FAIL;
 	}
 	free(text);
+	*out = ctx;
 	if (pmsw_derive_env(caps, phys_bits(), &env, &why))
 		return fail(EXIT_FAIL, "%s", why);
 	if (ctx.efer & EFER_LMA)
@@ -772,13 +779,129 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 
 static int parse_u64(const char *s, uint64_t *v);
 
+/* [a, a + as) and [b, b + bs) share a byte; no sum can overflow. */
+static bool ranges_meet(const struct pmsw_view_range *a,
+			const struct pmsw_view_range *b)
+{
+	return a->gpa >= b->gpa ? a->gpa - b->gpa < b->bytes :
+				  b->gpa - a->gpa < a->bytes;
+}
+
+/* Rule 816: a range executable for @c that is executable for @o too. */
+static const struct pmsw_view_range *
+exec_shared(const struct pmsw_context *c, const struct pmsw_context *o)
+{
+	__u32 i, j;
+
+	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
+		for (j = 0; j < o->nr_view_ranges && j < PMSW_MAX_VIEW_RANGES; j++)
+			if ((c->view[i].perm & o->view[j].perm & PMSW_VIEW_X) &&
+			    ranges_meet(&c->view[i], &o->view[j]))
+				return &c->view[i];
+	return NULL;
+}
+
+/* Rule 817: does @c's view map the page of guest-physical @gpa? */
+static bool view_maps(const struct pmsw_context *c, uint64_t gpa)
+{
+	struct pmsw_view_range page = { .gpa = gpa & ~0xfffULL, .bytes = 4096 };
+	__u32 i;
+
+	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
+		if (ranges_meet(&c->view[i], &page))
+			return true;
+	return false;
+}
+
+static void group_violation(const char *path, unsigned int rule,
+			    uint64_t value, const char *text, bool *first)
+{
+	if (!json) {
+		printf("%s: rule %u (pmsw exitless): context = %#llx: %s\n",
+		       path, rule, (unsigned long long)value, text);
+		return;
+	}
+	printf("%s{\"file\": ", *first ? "" : ", ");
+	json_str(path);
+	printf(", \"rule\": %u, \"section\": \"pmsw exitless\", \"field\": \"context\", \"value\": %llu, \"text\": ",
+	       rule, (unsigned long long)value);
+	json_str(text);
+	printf("}");
+	*first = false;
+}
+
+/* Rules 815-817 for member @c (file @path) against an earlier member @o. */
+static unsigned int check_pair(const char *path, const struct pmsw_context *c,
+			       const struct pmsw_context *o, bool *first)
+{
+	const struct pmsw_view_range *r = exec_shared(c, o);
+	unsigned int n = 0;
+
+	if (c->cr0 != o->cr0 || c->cr4 != o->cr4 || c->efer != o->efer ||
+	    c->exception_bitmap != o->exception_bitmap ||
+	    c->cr0_mask != o->cr0_mask || c->cr4_mask != o->cr4_mask) {
+		group_violation(path, PMSW_RULE_XL_SAME, c->cr0,
+				"exit-less members need equal CR0, CR4, EFER, exception bitmaps and CR masks",
+				first);
+		n++;
+	}
+	if (r) {
+		group_violation(path, PMSW_RULE_XL_EXEC, r->gpa,
+				"memory executable for one exit-less member must not be executable for another (value: gpa)",
+				first);
+		n++;
+	}
+	if (view_maps(o, c->cr3) || view_maps(c, o->cr3)) {
+		group_violation(path, PMSW_RULE_XL_ROOT, c->cr3,
+				"an exit-less member's CR3 page must not be mapped in another member's view",
+				first);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Rules 815-818, which the module applies at CONTEXT_CREATE to each
+ * member against the members before it (kmod/exitless.c): the files'
+ * members, in the order given, as run would create them. A violation
+ * is reported on the later file, the one the module would refuse. 818:
+ * the transit root takes one of the CPU's CR3-target values
+ * (IA32_VMX_MISC[24:16], SDM A.6), each member one more.
+ */
+static unsigned int check_group(char **paths, const struct pmsw_context *c,
+				int nr, const struct pmsw_vmx_caps *caps)
+{
+	unsigned int targets = (caps->misc >> 16) & 0x1ff, members = 0, n = 0;
+	bool first = true;
+	int i, j;
+
+	if (json)
+		printf("], \"group\": [");
+	for (i = 0; i < nr; i++) {
+		if (!(c[i].flags & PMSW_CONTEXT_F_EXITLESS))
+			continue;
+		for (j = 0; j < i; j++)
+			if (c[j].flags & PMSW_CONTEXT_F_EXITLESS)
+				n += check_pair(paths[i], &c[i], &c[j], &first);
+		if (++members + 1 > targets) {
+			group_violation(paths[i], PMSW_RULE_XL_SIZE, members,
+					"an exit-less group may have at most as many members as the CPU has CR3-target values, less one",
+					&first);
+			n++;
+		}
+	}
+	return n;
+}
+
 /*
  * Parse and check context files without the module (SDM 27.3.1 rules);
  * views are checked against --mem bytes of session memory (run's
- * default if not given).
+ * default if not given); the exit-less members among them against each
+ * other (rules 815-818).
  */
 static int cmd_check(int argc, char **argv)
 {
+	struct pmsw_context *ctx;
 	struct pmsw_vmx_caps caps;
 	uint64_t mem = GUEST_MEM;
 	const char *which;
@@ -794,14 +917,20 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (argc < 2)
 		return fail(EXIT_USAGE, "usage: pmswitch check [--mem BYTES] FILE...");
+	ctx = calloc(argc, sizeof(*ctx));
+	if (!ctx)
+		return fail(EXIT_FAIL, "out of memory");
 	which = check_caps(&caps);
 	if (json)
 		printf("{\"cpu\": \"%s\", \"files\": [", which);
 	for (i = 1; i < argc; i++)
-		if (check_one(argv[i], &caps, mem, i == 1) != EXIT_OK)
+		if (check_one(argv[i], &caps, mem, i == 1, &ctx[i]) != EXIT_OK)
 			ret = EXIT_FAIL;
+	if (check_group(argv, ctx, argc, &caps))
+		ret = EXIT_FAIL;
 	if (json)
 		printf("]}\n");
+	free(ctx);
 	return ret;
 }
 
@@ -863,6 +992,236 @@ static int load_context_file(const char *path, struct pmsw_context *ctx)
 static const char *const stop_names[] = {
 	"?", "hypercall", "hlt", "exit", "entry-failed", "limit", "signal",
 };
+
+/*
+ * The exit-less switches of a run. The routine counts them in each
+ * member's state page (struct pmsw_exitless_state: entries, exits), a
+ * page only that member's view maps: no ioctl returns it and MEMORY_RW
+ * does not reach the reserved range. What run shows is therefore a copy
+ * the member's own program keeps in session memory (--xl-copy
+ * MEMBER@GPA): the state page's entries, exits and id, three 64-bit
+ * words in that order, as xl_member.h's programs copy them whenever
+ * they arrive. Each exit-less switch enters one member and counts in
+ * its entries as it arrives, so the entries in the copies add up to the
+ * switches; a member's exits are as of its last arrival.
+ */
+struct xl_copy {
+	bool member;		/* PMSW_CONTEXT_F_EXITLESS */
+	bool given;		/* --xl-copy */
+	uint64_t gpa;
+	uint64_t entries, exits, id;
+	bool valid;		/* given, and the id is the member's */
+};
+
+struct xl_track {
+	struct xl_copy c[2];
+	uint64_t entries_before;	/* the copies' sum at the run's start */
+	struct pmsw_stats stats_before;	/* the session's, at the run's start */
+	struct pmsw_stats stats;
+};
+
+/* --xl-copy MEMBER@GPA: MEMBER is origin, target, 0 or 1. */
+static int parse_xl_copy(const char *spec, struct xl_track *xl)
+{
+	const char *at = strchr(spec, '@');
+	size_t len = at ? (size_t)(at - spec) : 0;
+	uint64_t gpa;
+	int id;
+
+	if (len == 6 && !strncmp(spec, "origin", 6))
+		id = 0;
+	else if (len == 6 && !strncmp(spec, "target", 6))
+		id = 1;
+	else if (len == 1 && (spec[0] == '0' || spec[0] == '1'))
+		id = spec[0] - '0';
+	else
+		id = -1;
+	if (id < 0 || parse_u64(at + 1, &gpa))
+		return fail(EXIT_USAGE, "--xl-copy %s: expected MEMBER@GPA, MEMBER origin or target, e.g. origin@0x106000",
+			    spec);
+	xl->c[id].given = true;
+	xl->c[id].gpa = gpa;
+	return 0;
+}
+
+/* Every --xl-copy names a member, and its copy lies in guest memory. */
+static int xl_setup(struct xl_track *xl, const struct pmsw_context *ctx,
+		    const char *const *files, uint64_t mem)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		xl->c[i].member = ctx[i].flags & PMSW_CONTEXT_F_EXITLESS;
+		if (!xl->c[i].given)
+			continue;
+		if (!xl->c[i].member)
+			return fail(EXIT_USAGE, "--xl-copy: %s is not an exit-less member (flags = EXITLESS)",
+				    files[i]);
+		if (xl->c[i].gpa > mem - 24)
+			return fail(EXIT_USAGE, "--xl-copy: %#llx + 24 bytes lies outside the %llu bytes of guest memory",
+				    (unsigned long long)xl->c[i].gpa,
+				    (unsigned long long)mem);
+	}
+	return 0;
+}
+
+static int session_stats(int fd, struct pmsw_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (ioctl(fd, PMSW_IOC_STATS, st))
+		return fail(EXIT_FAIL, "PMSW_IOC_STATS: %s", strerror(errno));
+	return 0;
+}
+
+/* Read the copies; the sum of their entries, or -1 if one is missing. */
+static int64_t xl_read(struct xl_track *xl, const uint8_t *mem)
+{
+	int64_t sum = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct xl_copy *c = &xl->c[i];
+		uint64_t w[3];
+
+		if (!c->member)
+			continue;
+		c->valid = false;
+		if (c->given) {
+			memcpy(w, mem + c->gpa, sizeof(w));
+			c->entries = w[0];
+			c->exits = w[1];
+			c->id = w[2];
+			c->valid = c->id == (uint64_t)i;
+		}
+		if (!c->valid || sum < 0)
+			sum = -1;
+		else
+			sum += (int64_t)c->entries;
+	}
+	return sum;
+}
+
+/* The VM exits of the run, by reason, from the session's counters. */
+static uint64_t exit_delta(const struct xl_track *xl, int reason)
+{
+	return xl->stats.exits[reason] - xl->stats_before.exits[reason];
+}
+
+static void print_vm_exits(const struct xl_track *xl)
+{
+	uint64_t total = 0;
+	bool first = true;
+	int i;
+
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		total += exit_delta(xl, i);
+	printf(json ? "\"vm_exits\": {\"total\": %llu, \"by_reason\": {" :
+		      "%llu VM exits (", (unsigned long long)total);
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++) {
+		if (!exit_delta(xl, i))
+			continue;
+		if (json)
+			printf("%s\"%d\": %llu", first ? "" : ", ", i,
+			       (unsigned long long)exit_delta(xl, i));
+		else
+			printf("%s%llu %s", first ? "" : ", ",
+			       (unsigned long long)exit_delta(xl, i),
+			       pmsw_exit_reason_name(i));
+		first = false;
+	}
+	printf(json ? "}}" : ")\n");
+}
+
+static void print_member_text(const char *name, int id, const struct xl_copy *c)
+{
+	printf("  %-7s %3d ", name, id);
+	if (c->valid)
+		printf("%9llu %9llu  %#llx\n", (unsigned long long)c->entries,
+		       (unsigned long long)c->exits, (unsigned long long)c->gpa);
+	else if (c->given)
+		printf("%9s %9s  %#llx holds no copy (id %llu, not %d)\n", "?",
+		       "?", (unsigned long long)c->gpa,
+		       (unsigned long long)c->id, id);
+	else
+		printf("%9s %9s  none: the module reports no counters (--xl-copy %s@GPA)\n",
+		       "?", "?", name);
+}
+
+static void print_member_json(const char *name, int id, const struct xl_copy *c,
+			      bool first)
+{
+	printf("%s{\"context\": \"%s\", \"id\": %d, ", first ? "" : ", ",
+	       name, id);
+	if (c->valid)
+		printf("\"entries\": %llu, \"exits\": %llu, ",
+		       (unsigned long long)c->entries,
+		       (unsigned long long)c->exits);
+	else
+		printf("\"entries\": null, \"exits\": null, ");
+	if (c->given)
+		printf("\"copy_gpa\": %llu}", (unsigned long long)c->gpa);
+	else
+		printf("\"copy_gpa\": null}");
+}
+
+/* The members' counters, apart from the VM-exit transitions. */
+static void print_exitless(const struct xl_track *xl,
+			   const char *const *names)
+{
+	bool first = true;
+	int i;
+
+	if (json)
+		printf("\"exitless\": {\"members\": [");
+	else if (xl->c[0].member || xl->c[1].member)
+		printf("exit-less switches (the routine's counters, as each member last copied them):\n"
+		       "  %-7s %3s %9s %9s  %s\n", "member", "id", "entries",
+		       "exits", "copy at");
+	for (i = 0; i < 2; i++) {
+		if (!xl->c[i].member)
+			continue;
+		if (json)
+			print_member_json(names[i], i, &xl->c[i], first);
+		else
+			print_member_text(names[i], i, &xl->c[i]);
+		first = false;
+	}
+	if (json)
+		printf("], ");
+}
+
+/*
+ * After a run: the exit-less switches apart from the transitions, then
+ * (text: after the stop line) "N exit-less switches, M VM exits".
+ */
+static void xl_report(struct xl_track *xl, int fd, const uint8_t *mem,
+		      const char *const *names, const struct pmsw_run *r)
+{
+	int64_t sum = xl_read(xl, mem);
+	long long switches = sum < 0 ? -1 : sum - (int64_t)xl->entries_before;
+
+	if (session_stats(fd, &xl->stats))
+		xl->stats = xl->stats_before;
+	print_exitless(xl, names);
+	if (json) {
+		if (switches < 0)
+			printf("\"switches\": null}, ");
+		else
+			printf("\"switches\": %lld}, ", switches);
+	} else {
+		printf("stopped: %s: %s\n", stop_names[r->stop_reason % 7],
+		       r->reason);
+		if (switches < 0)
+			printf("summary: ? exit-less switches (no copy of a member's counters), ");
+		else
+			printf("summary: %lld exit-less switches, ", switches);
+	}
+	print_vm_exits(xl);
+	if (sum >= 0)
+		xl->entries_before = (uint64_t)sum;
+	xl->stats_before = xl->stats;
+}
 
 /* CR2 and the SYSCALL MSRs (ABI version 3), after the other registers. */
 static void print_syscall_state(const struct pmsw_context *c)
@@ -953,6 +1312,7 @@ static int cmd_run(int argc, char **argv)
 	struct pmsw_memory m;
 	struct pmsw_run r;
 	struct session s = { .fd = -1, .mem = MAP_FAILED };
+	struct xl_track xl = { 0 };
 	int i, nfiles = 0, ret = 0, cur = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -973,6 +1333,9 @@ static int cmd_run(int argc, char **argv)
 			tables = false;
 		} else if (!strcmp(argv[i], "--trace")) {
 			trace = true;
+		} else if (!strcmp(argv[i], "--xl-copy") && i + 1 < argc) {
+			if (parse_xl_copy(argv[++i], &xl))
+				return EXIT_USAGE;
 		} else if (argv[i][0] == '-') {
 			return fail(EXIT_USAGE, "run: unknown option '%s' (or missing value)", argv[i]);
 		} else if (nfiles < 2) {
@@ -982,12 +1345,15 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (nfiles != 2)
-		return fail(EXIT_USAGE, "usage: pmswitch run ORIGIN TARGET [--image FILE@GPA]... [--repeat N] [--mem BYTES] [--no-tables] [--trace]");
+		return fail(EXIT_USAGE, "usage: pmswitch run ORIGIN TARGET [--image FILE@GPA]... [--repeat N] [--mem BYTES] [--no-tables] [--trace] [--xl-copy MEMBER@GPA]...");
 	for (i = 0; i < 2; i++) {
 		ret = load_context_file(files[i], &ctx[i]);
 		if (ret)
 			return ret;
 	}
+	ret = xl_setup(&xl, ctx, files, mem);
+	if (ret)
+		return ret;
 
 	ret = open_dev(&s.fd);
 	if (ret)
@@ -1013,7 +1379,8 @@ static int cmd_run(int argc, char **argv)
 	for (i = 0; i < 2; i++) {
 		if (context_create(s.fd, &ctx[i], &op) == i)
 			continue;
-		if (errno == EINVAL && op.nr_violations)
+		/* EOPNOTSUPP with a rule: the CPU lacks what the rule needs. */
+		if ((errno == EINVAL || errno == EOPNOTSUPP) && op.nr_violations)
 			ret = fail(EXIT_FAIL, "%s: %u rule(s) broken, first: rule %u (%s%s): %s = %#llx: %s",
 				   files[i], op.nr_violations, op.violation.rule,
 				   sdm(&op.violation), op.violation.section,
@@ -1025,6 +1392,9 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	ret = session_stats(s.fd, &xl.stats_before);
+	if (ret)
+		goto out;
 	t = calloc(cap, sizeof(*t));
 	if (!t) {
 		ret = fail(EXIT_FAIL, "out of memory");
@@ -1049,18 +1419,19 @@ static int cmd_run(int argc, char **argv)
 			       names[r.stop_context % 2],
 			       (unsigned long long)r.stop_code);
 			json_str(r.reason);
-			printf(", \"exit\": {\"reason\": %u, \"qualification\": %llu, \"guest_physical\": %llu}}",
+			printf(", \"exit\": {\"reason\": %u, \"qualification\": %llu, \"guest_physical\": %llu}, ",
 			       r.exit.reason,
 			       (unsigned long long)r.exit.qualification,
 			       (unsigned long long)r.exit.guest_physical);
+			xl_report(&xl, s.fd, s.mem, names, &r);
+			printf("}");
 		} else {
 			printf("run %u: %u transition(s)\n", rep + 1, r.total_transitions);
 			print_transitions(t, shown, names, &first);
 			if (shown < r.total_transitions)
 				printf("  ... %u more (--trace shows all)\n",
 				       r.total_transitions - shown);
-			printf("stopped: %s: %s\n", stop_names[r.stop_reason % 7],
-			       r.reason);
+			xl_report(&xl, s.fd, s.mem, names, &r);
 		}
 		cur = r.stop_context;
 		if (r.stop_reason != PMSW_STOP_HYPERCALL &&
@@ -1310,7 +1681,7 @@ static const struct command {
 	{ "check", cmd_check, "[--mem BYTES] FILE...",
 	  "check context files against the VM-entry rules, offline" },
 	{ "run", cmd_run, "ORIGIN TARGET",
-	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables" },
+	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables, --xl-copy MEMBER@GPA" },
 	{ "stats", cmd_stats, "",
 	  "VMWRITEs issued and elided, entries by type, exits by reason" },
 	{ "load", cmd_load, "[PATH]",
