@@ -1060,8 +1060,7 @@ static bool xl_no_view(struct state *s)
 static bool xl_mode(struct state *s)
 {
 	return (s->ctx->flags & PMSW_CONTEXT_F_EXITLESS) && !s->ia32e &&
-	       (!(s->cr0 & CR0_PG) || (s->cr4 & CR4_PAE)) &&
-	       report(s, s->cr4 & CR4_PAE ? s->cr4 : s->cr0);
+	       (!(s->cr0 & CR0_PG) || (s->cr4 & CR4_PAE)) && report(s, s->cr0);
 }
 
 /*
@@ -1440,9 +1439,9 @@ static const struct rule rules[] = {
 	     "F_EXITLESS needs VM functions (IA32_VMX_PROCBASED_CTLS2[45]) with EPTP switching (IA32_VMX_VMFUNC[0])"),
 	RULE(XL_NO_VIEW, S_XL, 0, P_HEADER | CP(VIEW), xl_no_view, 0,
 	     "PMSW_CONTEXT_F_EXITLESS needs a memory view (nr_view_ranges > 0)"),
-	RULE(XL_MODE, S_XL, F(IA32_EFER), P_HEADER | CP(EFER) | CP(CR0) | CP(CR4),
+	RULE(XL_MODE, S_XL, F(CR0), P_HEADER | CP(EFER) | CP(CR0) | CP(CR4),
 	     xl_mode, 0,
-	     "PMSW_CONTEXT_F_EXITLESS needs IA-32e mode or 32-bit paging: not PAE paging, not paging off"),
+	     "PMSW_CONTEXT_F_EXITLESS needs IA-32e mode or 32-bit paging (CR0.PG=1, CR4.PAE=0)"),
 	RULE(XL_CR4, S_XL, F(CR4), P_HEADER | CP(CR4), xl_cr4, 0,
 	     "PMSW_CONTEXT_F_EXITLESS needs CR4.PGE=0 and CR4.PCIDE=0"),
 	RULE(XL_VE, S_XL, 0, P_HEADER, xl_ve, 0,
@@ -1512,5 +1511,93 @@ bool pmsw_check_rule_desc(unsigned int index, struct pmsw_rule_desc *desc)
 	desc->parts = r->parts;
 	desc->section = r->section;
 	desc->text = r->text;
+	return true;
+}
+
+/*
+ * The group rules (815-818, exitless.rst). They judge a member against
+ * the others, so they are not in the per-context table above; the
+ * module (exitless.c) and the CLI's check apply them through these.
+ */
+static void xl_violation(struct pmsw_violation *v, __u32 rule, __u64 value,
+			 const char *text)
+{
+	v->rule = rule;
+	v->field = 0;
+	v->value = value;
+	copy_str(v->section, sizeof(v->section), S_XL);
+	copy_str(v->text, sizeof(v->text), text);
+}
+
+/* [a, a + a->bytes) and [b, b + b->bytes) share a byte; no overflow. */
+static bool ranges_meet(const struct pmsw_view_range *a,
+			const struct pmsw_view_range *b)
+{
+	return a->gpa >= b->gpa ? a->gpa - b->gpa < b->bytes :
+				  b->gpa - a->gpa < a->bytes;
+}
+
+/* The first range of @c that is executable and meets one of @o's. */
+static const struct pmsw_view_range *
+exec_shared(const struct pmsw_context *c, const struct pmsw_context *o)
+{
+	__u32 i, j;
+
+	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
+		for (j = 0; j < o->nr_view_ranges &&
+			    j < PMSW_MAX_VIEW_RANGES; j++)
+			if ((c->view[i].perm & o->view[j].perm & PMSW_VIEW_X) &&
+			    ranges_meet(&c->view[i], &o->view[j]))
+				return &c->view[i];
+	return NULL;
+}
+
+/* Does @c's view map the page that holds guest-physical @gpa? */
+static bool view_maps(const struct pmsw_context *c, __u64 gpa)
+{
+	struct pmsw_view_range page = { .gpa = gpa & ~0xfffULL,
+					.bytes = 0x1000 };
+	__u32 i;
+
+	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
+		if (ranges_meet(&c->view[i], &page))
+			return true;
+	return false;
+}
+
+unsigned int pmsw_xl_check_pair(const struct pmsw_context *c,
+				const struct pmsw_context *o,
+				struct pmsw_violation *out, unsigned int max)
+{
+	const struct pmsw_view_range *r = exec_shared(c, o);
+	unsigned int n = 0;
+
+	if ((c->cr0 != o->cr0 || c->cr4 != o->cr4 || c->efer != o->efer ||
+	     c->exception_bitmap != o->exception_bitmap ||
+	     c->cr0_mask != o->cr0_mask || c->cr4_mask != o->cr4_mask) &&
+	    n++ < max)
+		xl_violation(&out[n - 1], PMSW_RULE_XL_SAME, c->cr0,
+			     "exit-less members need equal CR0, CR4, EFER, exception bitmaps and CR masks");
+	if (r && n++ < max)
+		xl_violation(&out[n - 1], PMSW_RULE_XL_EXEC, r->gpa,
+			     "memory executable for one exit-less member must not be executable for another (value: gpa)");
+	if ((view_maps(o, c->cr3) || view_maps(c, o->cr3)) && n++ < max)
+		xl_violation(&out[n - 1], PMSW_RULE_XL_ROOT, c->cr3,
+			     "an exit-less member's CR3 page must not be mapped in another member's view");
+	return n;
+}
+
+bool pmsw_xl_check_size(unsigned int members, __u64 misc,
+			struct pmsw_violation *v)
+{
+	unsigned int targets = (misc >> 16) & 0x1ff;
+
+	if (targets > PMSW_XL_MAX_CR3)
+		targets = PMSW_XL_MAX_CR3;
+	/* The transit root takes one CR3-target value. */
+	if (members + 1 <= targets)
+		return false;
+	xl_violation(v, PMSW_RULE_XL_SIZE, members,
+		     "an exit-less group may have at most as many members as the CPU has CR3-target values, less one");
 	return true;
 }

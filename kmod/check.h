@@ -328,6 +328,19 @@ static inline bool pmsw_rule_mirrors_sdm(__u32 rule)
 void pmsw_xl_sysenter(struct pmsw_context *c);
 
 /*
+ * The exit-less group rules: member @c against another member @o
+ * (815-817: how many break, the first @max of them in @out), and a group
+ * of @members members under IA32_VMX_MISC @misc, whose bits 24:16 count
+ * the CR3-target values (818, SDM A.6: true and the violation in @v).
+ */
+#define PMSW_XL_MAX_CR3	4	/* CR3-target fields in the VMCS (SDM 25.6.7) */
+unsigned int pmsw_xl_check_pair(const struct pmsw_context *c,
+				const struct pmsw_context *o,
+				struct pmsw_violation *out, unsigned int max);
+bool pmsw_xl_check_size(unsigned int members, __u64 misc,
+			struct pmsw_violation *v);
+
+/*
  * Check @ctx under @env, running the rules that read any part in @parts
  * (PMSW_CP_ALL for all). Writes the first @max violations found to @out
  * (in rule order) and returns how many there are in all (0: VM entry

@@ -6,8 +6,8 @@
  * view), the switch routine and the transit paging structures, and each
  * member has a state page of its own at one fixed guest-physical address.
  *
- * What the module does besides building those pages: the group rules
- * (815-818), the VMCS controls of a member (VM functions, CR3-target
+ * What the module does besides building those pages: applying the group
+ * rules (815-818, check.c), the VMCS controls of a member (VM functions, CR3-target
  * list, instruction-fetch page faults), and after every exit finding
  * which member the CPU is running, since VMFUNC changes the view inside
  * a VMCS that belongs to the member that was entered.
@@ -167,98 +167,17 @@ int pmsw_xl_alloc(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	return ctx->xl_state ? 0 : -ENOMEM;
 }
 
-/* The CPU's CR3-target values (IA32_VMX_MISC[24:16], SDM A.6). */
-static unsigned int cr3_targets(const struct pmsw_session *s)
-{
-	return min_t(unsigned int, (s->caps.misc >> 16) & 0x1ff,
-		     ARRAY_SIZE(s->xl_cr3));
-}
-
-static int refuse(struct pmsw_context_op *op, u32 rule, u64 value,
-		  const char *text)
-{
-	struct pmsw_violation *v = &op->violation;
-
-	memset(v, 0, sizeof(*v));
-	v->rule = rule;
-	v->value = value;
-	strscpy(v->section, "pmsw exitless", sizeof(v->section));
-	strscpy(v->text, text, sizeof(v->text));
-	op->nr_violations = 1;
-	return -EINVAL;
-}
-
-static bool ranges_meet(const struct pmsw_view_range *a,
-			const struct pmsw_view_range *b)
-{
-	return a->gpa < b->gpa + b->bytes && b->gpa < a->gpa + a->bytes;
-}
-
-/* The first range of @c that is executable and meets one of @o's. */
-static const struct pmsw_view_range *
-exec_shared(const struct pmsw_context *c, const struct pmsw_context *o)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < c->nr_view_ranges; i++)
-		for (j = 0; j < o->nr_view_ranges; j++)
-			if ((c->view[i].perm & PMSW_VIEW_X) &&
-			    (o->view[j].perm & PMSW_VIEW_X) &&
-			    ranges_meet(&c->view[i], &o->view[j]))
-				return &c->view[i];
-	return NULL;
-}
-
-/* Does @c's view map the page that holds guest-physical @gpa? */
-static bool view_maps(const struct pmsw_context *c, u64 gpa)
-{
-	struct pmsw_view_range page = { .gpa = gpa & PAGE_MASK,
-					.bytes = PAGE_SIZE };
-	unsigned int i;
-
-	for (i = 0; i < c->nr_view_ranges; i++)
-		if (ranges_meet(&c->view[i], &page))
-			return true;
-	return false;
-}
-
-static bool same_mode(const struct pmsw_context *a,
-		      const struct pmsw_context *b)
-{
-	return a->cr0 == b->cr0 && a->cr4 == b->cr4 && a->efer == b->efer &&
-	       a->exception_bitmap == b->exception_bitmap &&
-	       a->cr0_mask == b->cr0_mask && a->cr4_mask == b->cr4_mask;
-}
-
-/* @next against one other member @o: rules 815-817. */
-static int check_pair(const struct pmsw_context *next,
-		      const struct pmsw_context *o, struct pmsw_context_op *op)
-{
-	const struct pmsw_view_range *r;
-
-	if (!same_mode(next, o))
-		return refuse(op, PMSW_RULE_XL_SAME, next->cr0,
-			      "exit-less members need equal CR0, CR4, EFER, exception bitmaps and CR masks");
-	r = exec_shared(next, o);
-	if (r)
-		return refuse(op, PMSW_RULE_XL_EXEC, r->gpa,
-			      "memory executable for one exit-less member must not be executable for another (value: gpa)");
-	if (view_maps(o, next->cr3) || view_maps(next, o->cr3))
-		return refuse(op, PMSW_RULE_XL_ROOT, next->cr3,
-			      "an exit-less member's CR3 page must not be mapped in another member's view");
-	return 0;
-}
-
 /*
- * Rules 815-818, the group as a whole, for @next replacing @ctx (whose
- * id is already fixed); @s->lock held, so the group cannot change.
+ * Rules 815-818 (check.c), the group as a whole, for @next replacing
+ * @ctx (whose id is already fixed); @s->lock held, so the group cannot
+ * change.
  */
 int pmsw_xl_group_check(struct pmsw_session *s, struct pmsw_ctx *ctx,
 			const struct pmsw_context *next,
 			struct pmsw_context_op *op)
 {
+	struct pmsw_violation *v = &op->violation;
 	unsigned int i, members = 1;
-	int err;
 
 	if (!(next->flags & PMSW_CONTEXT_F_EXITLESS))
 		return 0;
@@ -266,15 +185,14 @@ int pmsw_xl_group_check(struct pmsw_session *s, struct pmsw_ctx *ctx,
 		if (s->ctx[i] == ctx || !is_member(s->ctx[i]))
 			continue;
 		members++;
-		err = check_pair(next, &s->ctx[i]->cur, op);
-		if (err)
-			return err;
+		if (pmsw_xl_check_pair(next, &s->ctx[i]->cur, v, 1))
+			goto refused;
 	}
-	/* The transit root takes one CR3-target value. */
-	if (members + 1 > cr3_targets(s))
-		return refuse(op, PMSW_RULE_XL_SIZE, members,
-			      "an exit-less group may have at most as many members as the CPU has CR3-target values, less one");
-	return 0;
+	if (!pmsw_xl_check_size(members, s->caps.misc, v))
+		return 0;
+refused:
+	op->nr_violations = 1;
+	return -EINVAL;
 }
 
 /* The entry point of a (re)submitted member, as the routine would save it. */

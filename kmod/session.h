@@ -106,7 +106,7 @@ struct pmsw_session {
 	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
 	/*
 	 * The exit-less group (exitless.c), allocated with its first
-	 * member: the routine page and the four transit paging structures
+	 * member: the routine page and the six transit paging structures
 	 * (the same host pages in every member's EPT), the EPTP list (entry
 	 * i: context i's view if it is a member, else 0, which VMFUNC
 	 * refuses), and the CR3-target values (transit root first).
@@ -114,7 +114,7 @@ struct pmsw_session {
 	void *xl_routine;
 	void *xl_transit[6];	/* 4-level, then 32-bit: exitless.c */
 	u64 *xl_eptp_list;
-	u64 xl_cr3[4];
+	u64 xl_cr3[PMSW_XL_MAX_CR3];
 	unsigned int xl_nr_cr3;
 	/* Controls every context starts from (derived from the caps). */
 	struct pmsw_vmx_caps caps;

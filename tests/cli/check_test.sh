@@ -79,7 +79,7 @@ t exitless_member_without_a_view_is_rule_812 1 \
 	"xl_no_view.ctx: rule 812 (pmsw exitless): context = 0: PMSW_CONTEXT_F_EXITLESS needs a memory view" \
 	"$cli" check "$dir/xl_no_view.ctx"
 t exitless_member_in_32_bit_mode_is_rule_813 1 \
-	"xl_flat32.ctx: rule 813 (pmsw exitless): GUEST_IA32_EFER = 0: PMSW_CONTEXT_F_EXITLESS needs IA-32e mode" \
+	"xl_flat32.ctx: rule 813 (pmsw exitless): GUEST_CR0 = 0x31: PMSW_CONTEXT_F_EXITLESS needs IA-32e mode or 32-bit paging" \
 	"$cli" check "$dir/xl_flat32.ctx"
 t exitless_member_with_cr4_pge_is_rule_814 1 \
 	"xl_pge_ve.ctx: rule 814 (pmsw exitless): GUEST_CR4 = 0x20a0: PMSW_CONTEXT_F_EXITLESS needs CR4.PGE=0 and CR4.PCIDE=0" \

@@ -1319,15 +1319,70 @@ BREAK_CASE(exitless_member_without_a_view_is_refused, LONG64,
 	memset(c->view, 0, sizeof(c->view));
 }
 
-/* 813: 64-bit mode or 32-bit paging; PAE (value: guest CR4), none (CR0). */
+/* 815-818 (pmsw_xl_check_pair/_size): the group rules, each alone. */
+TEST(exitless_group_rules_judge_a_pair_and_the_size)
+{
+	struct pmsw_context a = valid_ctx(LONG64), b = valid_ctx(LONG64);
+	struct pmsw_violation v;
+
+	xl_member(&a);
+	xl_member(&b);
+	set_range(&a, 0, 0x100000, 0x1000, PMSW_VIEW_R | PMSW_VIEW_X);
+	set_range(&a, 1, 0x101000, 0x1000, PMSW_VIEW_R | PMSW_VIEW_W);
+	set_range(&b, 0, 0x200000, 0x1000, PMSW_VIEW_R | PMSW_VIEW_X);
+	set_range(&b, 1, 0x201000, 0x1000, PMSW_VIEW_R | PMSW_VIEW_W);
+	a.cr3 = 0x101000;
+	b.cr3 = 0x201000;
+	EXPECT_EQ(0, pmsw_xl_check_pair(&b, &a, &v, 1));
+
+	b.cr0 ^= 1ULL << 16;	/* WP */
+	ASSERT_EQ(1, pmsw_xl_check_pair(&b, &a, &v, 1));
+	EXPECT_EQ(PMSW_RULE_XL_SAME, v.rule);
+	EXPECT_STREQ(S_XL, v.section);
+	b.cr0 ^= 1ULL << 16;
+
+	/* Readable is fine, executable in both is not. */
+	set_range(&b, 2, 0x100000, 0x1000, PMSW_VIEW_R);
+	EXPECT_EQ(0, pmsw_xl_check_pair(&b, &a, &v, 1));
+	b.view[2].perm = PMSW_VIEW_R | PMSW_VIEW_X;
+	ASSERT_EQ(1, pmsw_xl_check_pair(&b, &a, &v, 1));
+	EXPECT_EQ(PMSW_RULE_XL_EXEC, v.rule);
+	EXPECT_EQ(0x100000, v.value);
+
+	/* A's root in B's view, either way round. */
+	b.view[2].gpa = 0x101000;
+	b.view[2].perm = PMSW_VIEW_R;
+	ASSERT_EQ(1, pmsw_xl_check_pair(&b, &a, &v, 1));
+	EXPECT_EQ(PMSW_RULE_XL_ROOT, v.rule);
+	ASSERT_EQ(1, pmsw_xl_check_pair(&a, &b, &v, 1));
+	EXPECT_EQ(PMSW_RULE_XL_ROOT, v.rule);
+
+	/* All three at once, counted beyond @max. */
+	b.cr0 ^= 1ULL << 16;
+	b.view[2].perm = PMSW_VIEW_R | PMSW_VIEW_X;
+	b.view[2].bytes = 0x2000;
+	b.view[2].gpa = 0x100000;
+	EXPECT_EQ(3, pmsw_xl_check_pair(&b, &a, &v, 1));
+	EXPECT_EQ(PMSW_RULE_XL_SAME, v.rule);
+
+	/* 4 CR3-target values: the transit root and 3 members. */
+	EXPECT_FALSE(pmsw_xl_check_size(3, 4ULL << 16, &v));
+	ASSERT_TRUE(pmsw_xl_check_size(4, 4ULL << 16, &v));
+	EXPECT_EQ(PMSW_RULE_XL_SIZE, v.rule);
+	EXPECT_EQ(4, v.value);
+	/* No more than the VMCS's 4 fields, whatever MISC says. */
+	EXPECT_TRUE(pmsw_xl_check_size(4, 0x1ffULL << 16, &v));
+}
+
+/* 813: 64-bit mode or 32-bit paging; not PAE, not unpaged (value: CR0). */
 BREAK_CASE(exitless_member_with_pae_paging_is_refused, PAE,
-	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_IA32_EFER, 0x2020, true)
+	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_CR0, 0x80000031, true)
 {
 	xl_member(c);
 }
 
 BREAK_CASE(exitless_member_without_paging_is_refused, FLAT,
-	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_IA32_EFER, 0x31, true)
+	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_CR0, 0x31, true)
 {
 	xl_member(c);
 }

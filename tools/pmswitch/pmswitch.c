@@ -779,85 +779,23 @@ static int check_one(const char *path, const struct pmsw_vmx_caps *caps,
 
 static int parse_u64(const char *s, uint64_t *v);
 
-/* [a, a + as) and [b, b + bs) share a byte; no sum can overflow. */
-static bool ranges_meet(const struct pmsw_view_range *a,
-			const struct pmsw_view_range *b)
-{
-	return a->gpa >= b->gpa ? a->gpa - b->gpa < b->bytes :
-				  b->gpa - a->gpa < a->bytes;
-}
-
-/* Rule 816: a range executable for @c that is executable for @o too. */
-static const struct pmsw_view_range *
-exec_shared(const struct pmsw_context *c, const struct pmsw_context *o)
-{
-	__u32 i, j;
-
-	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
-		for (j = 0; j < o->nr_view_ranges && j < PMSW_MAX_VIEW_RANGES; j++)
-			if ((c->view[i].perm & o->view[j].perm & PMSW_VIEW_X) &&
-			    ranges_meet(&c->view[i], &o->view[j]))
-				return &c->view[i];
-	return NULL;
-}
-
-/* Rule 817: does @c's view map the page of guest-physical @gpa? */
-static bool view_maps(const struct pmsw_context *c, uint64_t gpa)
-{
-	struct pmsw_view_range page = { .gpa = gpa & ~0xfffULL, .bytes = 4096 };
-	__u32 i;
-
-	for (i = 0; i < c->nr_view_ranges && i < PMSW_MAX_VIEW_RANGES; i++)
-		if (ranges_meet(&c->view[i], &page))
-			return true;
-	return false;
-}
-
-static void group_violation(const char *path, unsigned int rule,
-			    uint64_t value, const char *text, bool *first)
+static void group_violation(const char *path, const struct pmsw_violation *v,
+			    bool *first)
 {
 	if (!json) {
-		printf("%s: rule %u (pmsw exitless): context = %#llx: %s\n",
-		       path, rule, (unsigned long long)value, text);
+		printf("%s: rule %u (%s): context = %#llx: %s\n", path, v->rule,
+		       v->section, (unsigned long long)v->value, v->text);
 		return;
 	}
 	printf("%s{\"file\": ", *first ? "" : ", ");
 	json_str(path);
-	printf(", \"rule\": %u, \"section\": \"pmsw exitless\", \"field\": \"context\", \"value\": %llu, \"text\": ",
-	       rule, (unsigned long long)value);
-	json_str(text);
+	printf(", \"rule\": %u, \"section\": ", v->rule);
+	json_str(v->section);
+	printf(", \"field\": \"context\", \"value\": %llu, \"text\": ",
+	       (unsigned long long)v->value);
+	json_str(v->text);
 	printf("}");
 	*first = false;
-}
-
-/* Rules 815-817 for member @c (file @path) against an earlier member @o. */
-static unsigned int check_pair(const char *path, const struct pmsw_context *c,
-			       const struct pmsw_context *o, bool *first)
-{
-	const struct pmsw_view_range *r = exec_shared(c, o);
-	unsigned int n = 0;
-
-	if (c->cr0 != o->cr0 || c->cr4 != o->cr4 || c->efer != o->efer ||
-	    c->exception_bitmap != o->exception_bitmap ||
-	    c->cr0_mask != o->cr0_mask || c->cr4_mask != o->cr4_mask) {
-		group_violation(path, PMSW_RULE_XL_SAME, c->cr0,
-				"exit-less members need equal CR0, CR4, EFER, exception bitmaps and CR masks",
-				first);
-		n++;
-	}
-	if (r) {
-		group_violation(path, PMSW_RULE_XL_EXEC, r->gpa,
-				"memory executable for one exit-less member must not be executable for another (value: gpa)",
-				first);
-		n++;
-	}
-	if (view_maps(o, c->cr3) || view_maps(c, o->cr3)) {
-		group_violation(path, PMSW_RULE_XL_ROOT, c->cr3,
-				"an exit-less member's CR3 page must not be mapped in another member's view",
-				first);
-		n++;
-	}
-	return n;
 }
 
 /*
@@ -871,7 +809,8 @@ static unsigned int check_pair(const char *path, const struct pmsw_context *c,
 static unsigned int check_group(char **paths, const struct pmsw_context *c,
 				int nr, const struct pmsw_vmx_caps *caps)
 {
-	unsigned int targets = (caps->misc >> 16) & 0x1ff, members = 0, n = 0;
+	unsigned int members = 0, n = 0, k, m;
+	struct pmsw_violation v[3];
 	bool first = true;
 	int i, j;
 
@@ -880,13 +819,16 @@ static unsigned int check_group(char **paths, const struct pmsw_context *c,
 	for (i = 0; i < nr; i++) {
 		if (!(c[i].flags & PMSW_CONTEXT_F_EXITLESS))
 			continue;
-		for (j = 0; j < i; j++)
-			if (c[j].flags & PMSW_CONTEXT_F_EXITLESS)
-				n += check_pair(paths[i], &c[i], &c[j], &first);
-		if (++members + 1 > targets) {
-			group_violation(paths[i], PMSW_RULE_XL_SIZE, members,
-					"an exit-less group may have at most as many members as the CPU has CR3-target values, less one",
-					&first);
+		for (j = 0; j < i; j++) {
+			if (!(c[j].flags & PMSW_CONTEXT_F_EXITLESS))
+				continue;
+			m = pmsw_xl_check_pair(&c[i], &c[j], v, 3);
+			for (k = 0; k < m; k++)
+				group_violation(paths[i], &v[k], &first);
+			n += m;
+		}
+		if (pmsw_xl_check_size(++members, caps->misc, v)) {
+			group_violation(paths[i], v, &first);
 			n++;
 		}
 	}
