@@ -204,6 +204,8 @@ static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return pmsw_context_get(s, uarg);
 	case PMSW_IOC_CONTEXT_DESTROY:
 		return pmsw_context_destroy(s, uarg);
+	case PMSW_IOC_XL_STATE:
+		return pmsw_xl_state(s, uarg);
 	case PMSW_IOC_RUN:
 		return pmsw_run(s, uarg);
 	case PMSW_IOC_STATS:

@@ -989,6 +989,38 @@ long pmsw_context_get(struct pmsw_session *s, void __user *uarg)
 	return 0;
 }
 
+/*
+ * A member's state page, for the CLI's count of exit-less switches: the
+ * page is not in session memory (MEMORY_RW and mmap do not reach it).
+ */
+long pmsw_xl_state(struct pmsw_session *s, void __user *uarg)
+{
+	struct pmsw_xl_state_op op;
+	struct pmsw_ctx *ctx;
+	long err = 0;
+
+	if (copy_from_user(&op, uarg, sizeof(op)))
+		return pmsw_refuse(-EFAULT, "XL_STATE", "argument not readable");
+	if (op.size != sizeof(op) || op.flags || op.reserved)
+		return pmsw_refuse(-EINVAL, "XL_STATE", "bad size, flags or reserved field");
+	err = session_lock_idle(s, "XL_STATE");
+	if (err)
+		return err;
+	ctx = pmsw_session_ctx(s, op.id);
+	if (!ctx)
+		err = pmsw_refuse(-ENOENT, "XL_STATE", "no context with this id");
+	else if (!(ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS) || !ctx->xl_state)
+		err = pmsw_refuse(-EINVAL, "XL_STATE", "the context is not an exit-less member");
+	else
+		op.state = *ctx->xl_state;
+	mutex_unlock(&s->lock);
+	if (err)
+		return err;
+	if (copy_to_user(uarg, &op, sizeof(op)))
+		return pmsw_refuse(-EFAULT, "XL_STATE", "argument not writable");
+	return 0;
+}
+
 long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 {
 	struct pmsw_context_op op;

@@ -138,6 +138,7 @@ int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma);
 long pmsw_context_create(struct pmsw_session *s, void __user *uarg);
 long pmsw_context_set(struct pmsw_session *s, void __user *uarg);
 long pmsw_context_get(struct pmsw_session *s, void __user *uarg);
+long pmsw_xl_state(struct pmsw_session *s, void __user *uarg);
 long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg);
 long pmsw_session_stats(struct pmsw_session *s, void __user *uarg);
 

@@ -228,9 +228,18 @@ static void stats(FIXTURE_DATA(xl) *self, struct pmsw_stats *st)
  * A and B switch 500 times each; the checks each made (XL_OK) count the
  * switches that arrived with the right CR3, GDTR, IDTR and stack.
  */
+static int xl_state(int fd, uint32_t id, struct pmsw_xl_state_op *xs)
+{
+	memset(xs, 0, sizeof(*xs));
+	xs->size = sizeof(*xs);
+	xs->id = id;
+	return ioctl(fd, PMSW_IOC_XL_STATE, xs);
+}
+
 static void thousand_switches(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(xl) *self, const char *mode)
 {
+	struct pmsw_xl_state_op xs;
 	struct pmsw_stats st;
 	uint64_t host_exits;
 
@@ -251,6 +260,16 @@ static void thousand_switches(struct __test_metadata *_metadata,
 	EXPECT_EQ(ROUNDS, data(self, BASE_B, XL_ENTRIES));
 	EXPECT_EQ(ROUNDS - 1, data(self, BASE_B, XL_EXITS));
 	EXPECT_EQ(1, data(self, BASE_B, XL_ID));
+	/* The same counts through PMSW_IOC_XL_STATE; B's last exit too. */
+	ASSERT_EQ(0, xl_state(self->s.fd, 0, &xs));
+	EXPECT_EQ(ROUNDS, xs.state.entries);
+	EXPECT_EQ(ROUNDS, xs.state.exits);
+	EXPECT_EQ(0, xs.state.id);
+	ASSERT_EQ(0, xl_state(self->s.fd, 1, &xs));
+	EXPECT_EQ(ROUNDS, xs.state.entries);
+	EXPECT_EQ(ROUNDS, xs.state.exits);
+	EXPECT_EQ(1, xs.state.id);
+	EXPECT_EQ(BASE_B + OFF_PML4, xs.state.cr3);
 
 	stats(self, &st);
 	host_exits = st.exits[PMSW_EXIT_EXTERNAL_INTERRUPT] +
@@ -318,11 +337,30 @@ TEST_F(xl, members_get_the_routines_sysenter_msrs)
 	EXPECT_EQ(-1, context_set(self->s.fd, 0, &got, &self->op));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(PMSW_RULE_XL_SYSENTER, self->op.violation.rule);
+	/* XL_STATE: a member's page; no context; not a member; bad size. */
+	{
+		struct pmsw_xl_state_op xs;
+
+		ASSERT_EQ(0, xl_state(self->s.fd, 1, &xs));
+		EXPECT_EQ(1, xs.state.id);
+		EXPECT_EQ(BASE_B, xs.state.rip);
+		EXPECT_EQ(-1, xl_state(self->s.fd, 9, &xs));
+		EXPECT_EQ(ENOENT, errno);
+		xs.size--;
+		EXPECT_EQ(-1, ioctl(self->s.fd, PMSW_IOC_XL_STATE, &xs));
+		EXPECT_EQ(EINVAL, errno);
+	}
 	/* A 64-bit member gets the 64-bit path. */
 	MEMBER(self->s.mem, &self->a, 0x300000, xl_member64, 0, 0x3f, 0x7ff,
 	       1, 0xa);
 	self->a.flags = 0;
 	ASSERT_EQ(2, context_create(self->s.fd, &self->a, &self->op));
+	{
+		struct pmsw_xl_state_op xs;
+
+		EXPECT_EQ(-1, xl_state(self->s.fd, 2, &xs));
+		EXPECT_EQ(EINVAL, errno);
+	}
 	self->a.flags = PMSW_CONTEXT_F_EXITLESS;
 	errno = 0;
 	/* Not the group's mode (815), but the MSRs come first (820). */

@@ -110,6 +110,12 @@ TEST(reserved_info_of_abi_version_5)
 	EXPECT_EQ(0xffc01800ULL, PMSW_XL_ENTRY32);
 	EXPECT_EQ(0xffc08000ULL, PMSW_RESERVED_BASE + PMSW_RESERVED_TRANSIT32);
 	EXPECT_EQ(3, PMSW_HC_XL_REFUSED);
+	/* PMSW_IOC_XL_STATE: the state page after a 16-byte header. */
+	EXPECT_EQ(120, sizeof(struct pmsw_exitless_state));
+	EXPECT_EQ(16, offsetof(struct pmsw_xl_state_op, state));
+	EXPECT_EQ(136, sizeof(struct pmsw_xl_state_op));
+	EXPECT_EQ(0x24, _IOC_NR(PMSW_IOC_XL_STATE));
+	EXPECT_EQ(sizeof(struct pmsw_xl_state_op), _IOC_SIZE(PMSW_IOC_XL_STATE));
 }
 
 TEST_HARNESS_MAIN

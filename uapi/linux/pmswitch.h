@@ -410,6 +410,26 @@ struct pmsw_exitless_state {
 	__u64 exits;
 	__u64 id;
 };
+
+/**
+ * struct pmsw_xl_state_op - PMSW_IOC_XL_STATE: an exit-less member's
+ * state page as the routine and the module last left it (its resume
+ * point and the routine's counters). Like CONTEXT_GET, refused with
+ * EBUSY while a run is in progress.
+ * @size:	sizeof(struct pmsw_xl_state_op).
+ * @flags:	0.
+ * @id:		in: the member's context id (ENOENT: no such context;
+ *		EINVAL: not a PMSW_CONTEXT_F_EXITLESS member).
+ * @reserved:	0.
+ * @state:	out.
+ */
+struct pmsw_xl_state_op {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 reserved;
+	struct pmsw_exitless_state state;
+};
 /* struct pmsw_reserved_info.magic: "PMSR" read as a little-endian word. */
 #define PMSW_RESERVED_MAGIC	0x52534d50U
 #define PMSW_RESERVED_VERSION	2
@@ -855,6 +875,7 @@ struct pmsw_stats {
 #define PMSW_IOC_CONTEXT_SET	_IOWR(PMSW_IOC_TYPE, 0x21, struct pmsw_context_op)
 #define PMSW_IOC_CONTEXT_GET	_IOWR(PMSW_IOC_TYPE, 0x22, struct pmsw_context_op)
 #define PMSW_IOC_CONTEXT_DESTROY _IOWR(PMSW_IOC_TYPE, 0x23, struct pmsw_context_op)
+#define PMSW_IOC_XL_STATE	_IOWR(PMSW_IOC_TYPE, 0x24, struct pmsw_xl_state_op)
 #define PMSW_IOC_RUN		_IOWR(PMSW_IOC_TYPE, 0x30, struct pmsw_run)
 #define PMSW_IOC_STATS		_IOWR(PMSW_IOC_TYPE, 0x31, struct pmsw_stats)
 
