@@ -4,12 +4,16 @@
  * VMWRITEs each one needs. Under Bochs one tick is one executed
  * instruction, so the numbers are exact path lengths of the monitor
  * between a VM exit and the next VM entry (struct pmsw_transition.ticks),
- * not hardware cycles. Reports numbers; it passes or fails nothing.
+ * not hardware cycles; and, for the exit-less switch, of the guest's own
+ * path through the switch routine. Reports numbers; it passes or fails
+ * nothing, but stops with an error when a path does not run as built.
  *
  *   switch_bench [-n SWITCHES] [-s SESSIONS] [-m]
  *
  * -m prints one machine-readable line per path for tools/run-bench:
- * "name median min max samples vmwrites-per-transition vmreads-per-transition".
+ * "name median min max samples vmwrites-per-transition vmreads-per-transition",
+ * then for some paths "key=value" figures; "skip name reason" for a path
+ * this machine cannot measure.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -18,6 +22,10 @@
 #include <x86intrin.h>
 
 #include "pmsw_guest.h"
+#include "xl_bench.h"
+
+DECLARE_GUEST(xl_bench64);
+extern const uint8_t guest_xl_bench64_arrive[];
 
 struct sample_set {
 	const char *name;
@@ -158,6 +166,241 @@ static int measure_run(struct sample_set *set, unsigned int n)
 	return 0;
 }
 
+/*
+ * The exit-less switch (Documentation/exitless.rst): two 64-bit members
+ * of one group, each with its own CR3, GDTR, IDTR, TSS and stack, call
+ * the switch routine in turn (tools/guest/bench_xl.S). Member 0 starts
+ * at XB_BASE, member 1 XB_SPAN above it.
+ */
+#define XB_BASE		0x100000ULL
+#define XB_STOP_CODE_0	0xa
+
+struct xl_figures {
+	const char *skip;		/* why there is no row, or NULL */
+	unsigned long long cal;		/* RDTSC, MOV, RDTSC: the timing's own */
+	double loop;			/* the loop's ticks per switch */
+	long long writes, reads;	/* of the switches: run less baseline */
+	long long guest_exits;		/* exits of the switches, likewise */
+	unsigned long long intr, timer, nmi;	/* host events in the run */
+	unsigned int entries;		/* VM entries of the run */
+};
+
+static uint64_t *xl_data(uint8_t *mem, unsigned int id)
+{
+	return (uint64_t *)(mem + XB_BASE + id * XB_SPAN + XB_OFF_DATA);
+}
+
+/*
+ * Member @id's memory and context: identity paging of 0-4 MiB and of the
+ * reserved range's first 2 MiB (the routine needs pages 0-7 of it), a
+ * copy of the common GDT, a zero IDT, and a view of exactly its own
+ * memory with only the code page executable (rules 811-819).
+ */
+static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
+		      uint64_t calls)
+{
+	uint64_t base = XB_BASE + id * XB_SPAN;
+	uint64_t *pt = (uint64_t *)(mem + base);
+	uint64_t *d = xl_data(mem, id);
+
+	LOAD_GUEST(mem, base, xl_bench64);
+	pt[XB_OFF_PML4 / 8] = (base + XB_OFF_PDPT) | 3;
+	pt[XB_OFF_PDPT / 8] = (base + XB_OFF_PD0) | 3;
+	pt[XB_OFF_PDPT / 8 + 3] = (base + XB_OFF_PD3) | 3;
+	pt[XB_OFF_PD0 / 8] = 0x83;
+	pt[XB_OFF_PD0 / 8 + 1] = 0x200083;
+	pt[XB_OFF_PD3 / 8 + 510] = PMSW_RESERVED_BASE | 0x83;
+	memcpy(mem + base + XB_OFF_GDT, mem + GPA_GDT, 0x40);
+	d[XB_OTHER / 8] = !id;
+	d[XB_LEFT / 8] = calls;
+	d[XB_STOP_CODE / 8] = XB_STOP_CODE_0 + id;
+
+	make_context(c, LONG64, base, base + XB_OFF_STACK);
+	/* Member 1 is first entered by the routine, as at every arrival. */
+	if (id)
+		c->rip = base + (guest_xl_bench64_arrive - guest_xl_bench64);
+	c->flags = PMSW_CONTEXT_F_EXITLESS;
+	c->cr3 = base + XB_OFF_PML4;
+	c->gdtr.base = base + XB_OFF_GDT;
+	c->idtr.base = base + XB_OFF_IDT;
+	c->seg[PMSW_SEG_TR].base = base + XB_OFF_TSS;
+	c->nr_view_ranges = 2;
+	c->view[0] = (struct pmsw_view_range){
+		.gpa = base, .bytes = 0x1000, .perm = PMSW_VIEW_R | PMSW_VIEW_X,
+	};
+	c->view[1] = (struct pmsw_view_range){
+		.gpa = base + 0x1000, .bytes = XB_SPAN - 0x1000,
+		.perm = PMSW_VIEW_R | PMSW_VIEW_W,
+	};
+}
+
+/* Exits the guests caused: all but host interrupts, timer and NMIs. */
+static long long guest_exits(const struct pmsw_stats *d)
+{
+	long long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		sum += d->exits[i];
+	return sum - d->exits[PMSW_EXIT_EXTERNAL_INTERRUPT] -
+	       d->exits[PMSW_EXIT_PREEMPTION_TIMER] -
+	       d->exits[PMSW_EXIT_EXCEPTION_NMI];
+}
+
+/*
+ * A fresh session with the pair, each making @calls switches, run from
+ * member 0 until it stops; @d: the session's counters of the run alone.
+ */
+static int xl_pair_run(struct session *s, uint64_t calls, struct pmsw_run *r,
+		       struct pmsw_stats *d)
+{
+	struct pmsw_stats before;
+	struct pmsw_context_op op;
+	struct pmsw_context c;
+	unsigned int id, i;
+
+	if (session_open(s))
+		return -1;
+	for (id = 0; id < 2; id++) {
+		xl_member(s->mem, &c, id, calls);
+		if (context_create(s->fd, &c, &op) != (int)id) {
+			fprintf(stderr, "exit-less member %u refused: %m, rule %u: %s\n",
+				id, op.violation.rule, op.violation.text);
+			return -1;
+		}
+	}
+	if (session_stats(s->fd, &before) || run(s->fd, 0, r, NULL, 0) ||
+	    session_stats(s->fd, d))
+		return -1;
+	d->vmwrites -= before.vmwrites;
+	d->vmreads -= before.vmreads;
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		d->exits[i] -= before.exits[i];
+	if (r->stop_reason != PMSW_STOP_HYPERCALL ||
+	    r->stop_code != XB_STOP_CODE_0 || r->stop_context != 0) {
+		fprintf(stderr, "exit-less pair: stop %u, code %#llx, context %u: %s\n",
+			r->stop_reason, (unsigned long long)r->stop_code,
+			r->stop_context, r->reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why the exit-less row cannot be measured here, or NULL. */
+static const char *xl_skip_reason(void)
+{
+	struct pmsw_snapshot snap;
+
+	if (!pmsw_can_switch(&snap))
+		return "needs pmswitch.ko and VT-x with EPT";
+	if (!(snap.info.features & PMSW_FEAT_EPTP_SWITCHING))
+		return "the CPU lacks VM functions with EPTP switching (IA32_VMX_PROCBASED_CTLS2[45], IA32_VMX_VMFUNC[0])";
+	return NULL;
+}
+
+/* Each member's samples, less the timing's own ticks. */
+static int xl_collect(struct sample_set *set, uint8_t *mem, uint64_t calls,
+		      unsigned long long cal)
+{
+	unsigned int id, i;
+
+	for (id = 0; id < 2; id++) {
+		uint64_t *d = xl_data(mem, id);
+		uint32_t *t = (uint32_t *)((uint8_t *)d + XB_OFF_SAMPLES -
+					   XB_OFF_DATA);
+
+		if (d[XB_COUNT / 8] != calls || d[XB_LEFT / 8]) {
+			fprintf(stderr, "exit-less member %u: %llu arrivals, %llu calls left; %llu expected, 0\n",
+				id, (unsigned long long)d[XB_COUNT / 8],
+				(unsigned long long)d[XB_LEFT / 8],
+				(unsigned long long)calls);
+			return -1;
+		}
+		for (i = 0; i < calls; i++)
+			set->ticks[set->n++] = t[i] - cal;
+	}
+	return 0;
+}
+
+/*
+ * @n switches (rounded down to an even number, at least 2): a run with
+ * them and a baseline run without any (the same LAUNCH, calibration and
+ * stop), whose difference gives the switches' VMWRITEs, VMREADs and
+ * exits. Host events (interrupts, the preemption timer, NMIs) are those
+ * of the whole run, reported apart.
+ */
+static int measure_exitless(struct sample_set *set, unsigned int n,
+			    struct xl_figures *x)
+{
+	uint64_t calls = n / 2 < XB_MAX_SAMPLES ? n / 2 : XB_MAX_SAMPLES;
+	struct pmsw_stats d0, d;
+	struct pmsw_run r;
+	struct session s;
+	uint64_t *a;
+
+	x->skip = xl_skip_reason();
+	if (x->skip)
+		return 0;
+	if (!calls)
+		calls = 1;
+	if (xl_pair_run(&s, 0, &r, &d0))
+		return -1;
+	session_close(&s);
+	if (xl_pair_run(&s, calls, &r, &d))
+		return -1;
+	a = xl_data(s.mem, 0);
+	x->cal = a[XB_CAL / 8];
+	if (xl_collect(set, s.mem, calls, x->cal))
+		return -1;
+	x->loop = (double)(a[XB_TSC1 / 8] - a[XB_TSC0 / 8]) / (2 * calls);
+	x->writes = (long long)(d.vmwrites - d0.vmwrites);
+	x->reads = (long long)(d.vmreads - d0.vmreads);
+	x->guest_exits = guest_exits(&d) - guest_exits(&d0);
+	x->intr = d.exits[PMSW_EXIT_EXTERNAL_INTERRUPT];
+	x->timer = d.exits[PMSW_EXIT_PREEMPTION_TIMER];
+	x->nmi = d.exits[PMSW_EXIT_EXCEPTION_NMI];
+	x->entries = r.total_transitions;
+	session_close(&s);
+	return 0;
+}
+
+/*
+ * The exit-less row. Machine form: the usual columns, then key=value
+ * pairs tools/run-bench copies into the JSON; or "skip NAME REASON".
+ */
+static void print_xl_row(struct sample_set *set, const struct xl_figures *x)
+{
+	unsigned long long med;
+	double per = set->n ? 1.0 / set->n : 0;
+
+	if (x->skip) {
+		if (machine)
+			printf("skip %s %s\n", set->key, x->skip);
+		else
+			printf("%-34s skipped: %s\n", set->name, x->skip);
+		return;
+	}
+	qsort(set->ticks, set->n, sizeof(set->ticks[0]), cmp_u64);
+	med = set->ticks[set->n / 2];
+	if (!machine) {
+		printf("%-34s %8u %10llu %10llu %10llu %8.2f %8s %8s\n",
+		       set->name, set->n, med, set->ticks[0],
+		       set->ticks[set->n - 1], x->writes * per, "-", "-");
+		printf("  routine %llu instructions (the call's MOV, MOV, CALL: %d more); loop %.1f ticks per switch\n",
+		       med - XB_CALL_INSNS, XB_CALL_INSNS, x->loop);
+		printf("  per switch: %.2f VMREADs, %.4f guest exits; host events in the run: %llu interrupts, %llu preemption timer, %llu NMI/exception (%u entries)\n",
+		       x->reads * per, x->guest_exits * per, x->intr, x->timer,
+		       x->nmi, x->entries);
+		return;
+	}
+	printf("%s %llu %llu %llu %u %.2f %.2f exits=%.4f host_exits=%.4f external_interrupts=%llu preemption_timer=%llu exception_nmi=%llu entries=%u vmwrites_total=%lld vmreads_total=%lld loop=%.1f calibration=%llu routine=%llu\n",
+	       set->key, med, set->ticks[0], set->ticks[set->n - 1], set->n,
+	       x->writes * per, x->reads * per, x->guest_exits * per,
+	       (x->intr + x->timer + x->nmi) * per, x->intr, x->timer, x->nmi,
+	       x->entries, x->writes, x->reads, x->loop, x->cal,
+	       med - XB_CALL_INSNS);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int switches = 2000, sessions = 20, i, j;
@@ -175,6 +418,9 @@ int main(int argc, char **argv)
 				     .key = "pmswitch_vmcall_in_kernel" };
 	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
 				   .key = "pmswitch_run_roundtrip_userspace" };
+	struct sample_set xl = { .name = "exit-less switch (guest, VMFUNC)",
+				 .key = "pmswitch_exitless_switch" };
+	struct xl_figures xlf = { 0 };
 	struct pmsw_stats before, after;
 	struct pmsw_transition *t;
 	struct pmsw_run r;
@@ -203,8 +449,10 @@ int main(int argc, char **argv)
 	migrate.ticks = calloc(2 * sessions + 2, sizeof(unsigned long long));
 	vmcall.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	urun.ticks = calloc(switches + 64, sizeof(unsigned long long));
+	xl.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	if (!t || !launch.ticks || !resume.ticks || !other.ticks ||
-	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks)
+	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks ||
+	    !xl.ticks)
 		return 1;
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pin_to(0);
@@ -270,10 +518,17 @@ int main(int argc, char **argv)
 	pin_to(0);
 	if (measure_vmcall(&vmcall, switches) || measure_run(&urun, switches))
 		return 1;
+	/*
+	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
+	 * (exitless.rst), which no other path here should inherit.
+	 */
+	if (measure_exitless(&xl, switches, &xlf))
+		return 1;
 
 	if (machine) {
 		print_row(&launch);
 		print_row(&resume);
+		print_xl_row(&xl, &xlf);
 		print_row(&update);
 		print_row(&migrate);
 		print_row(&vmcall);
@@ -289,6 +544,8 @@ int main(int argc, char **argv)
 	print_row(&update);
 	print_row(&migrate);
 	print_row(&other);
+	printf("\nexit-less switch (guest RDTSC before the call to RDTSC after the arrival):\n");
+	print_xl_row(&xl, &xlf);
 	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
 	print_row(&vmcall);
 	print_row(&urun);
