@@ -8,8 +8,9 @@
  * path through the switch routine. Reports numbers; it passes or fails
  * nothing, but stops with an error when a path does not run as built.
  *
- *   switch_bench [-n SWITCHES] [-s SESSIONS] [-m]
+ *   switch_bench [-n SWITCHES] [-s SESSIONS] [-b BURST] [-m]
  *
+ * -b: exit-less switches per timed burst (default XB_BURST_LEN, even).
  * -m prints one machine-readable line per path for tools/run-bench:
  * "name median min max samples vmwrites-per-transition vmreads-per-transition",
  * then for some paths "key=value" figures; "skip name reason" for a path
@@ -169,16 +170,18 @@ static int measure_run(struct sample_set *set, unsigned int n)
 /*
  * The exit-less switch (Documentation/exitless.rst): two 64-bit members
  * of one group, each with its own CR3, GDTR, IDTR, TSS and stack, call
- * the switch routine in turn (tools/guest/bench_xl.S). Member 0 starts
- * at XB_BASE, member 1 XB_SPAN above it.
+ * the switch routine in turn, timed in bursts (tools/guest/bench_xl.S).
+ * Member 0 starts at XB_BASE, member 1 XB_SPAN above it.
  */
 #define XB_BASE		0x100000ULL
 #define XB_STOP_CODE_0	0xa
 
 struct xl_figures {
 	const char *skip;		/* why there is no row, or NULL */
-	unsigned long long cal;		/* RDTSC, MOV, RDTSC: the timing's own */
-	double loop;			/* the loop's ticks per switch */
+	double *per_switch;		/* one value per burst */
+	unsigned int n, burst;		/* bursts, switches in each */
+	double cal;			/* RDTSC, MOV, RDTSC: mean delta */
+	double loop;			/* all ticks of the bursts per switch */
 	long long writes, reads;	/* of the switches: run less baseline */
 	long long guest_exits;		/* exits of the switches, likewise */
 	unsigned long long intr, timer, nmi;	/* host events in the run */
@@ -194,10 +197,11 @@ static uint64_t *xl_data(uint8_t *mem, unsigned int id)
  * Member @id's memory and context: identity paging of 0-4 MiB and of the
  * reserved range's first 2 MiB (the routine needs pages 0-7 of it), a
  * copy of the common GDT, a zero IDT, and a view of exactly its own
- * memory with only the code page executable (rules 811-819).
+ * memory with only the code page executable (rules 811-819). Member 0
+ * times @bursts bursts of @burst switches.
  */
 static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
-		      uint64_t calls)
+		      unsigned int bursts, unsigned int burst)
 {
 	uint64_t base = XB_BASE + id * XB_SPAN;
 	uint64_t *pt = (uint64_t *)(mem + base);
@@ -212,7 +216,8 @@ static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
 	pt[XB_OFF_PD3 / 8 + 510] = PMSW_RESERVED_BASE | 0x83;
 	memcpy(mem + base + XB_OFF_GDT, mem + GPA_GDT, 0x40);
 	d[XB_OTHER / 8] = !id;
-	d[XB_LEFT / 8] = calls;
+	d[XB_LEFT / 8] = id ? 0 : bursts;
+	d[XB_BURST / 8] = burst;
 	d[XB_STOP_CODE / 8] = XB_STOP_CODE_0 + id;
 
 	make_context(c, LONG64, base, base + XB_OFF_STACK);
@@ -248,10 +253,11 @@ static long long guest_exits(const struct pmsw_stats *d)
 }
 
 /*
- * A fresh session with the pair, each making @calls switches, run from
- * member 0 until it stops; @d: the session's counters of the run alone.
+ * A fresh session with the pair timing @bursts bursts, run from member 0
+ * until it stops; @d: the session's counters of the run alone.
  */
-static int xl_pair_run(struct session *s, uint64_t calls, struct pmsw_run *r,
+static int xl_pair_run(struct session *s, unsigned int bursts,
+		       unsigned int burst, struct pmsw_run *r,
 		       struct pmsw_stats *d)
 {
 	struct pmsw_stats before;
@@ -262,7 +268,7 @@ static int xl_pair_run(struct session *s, uint64_t calls, struct pmsw_run *r,
 	if (session_open(s))
 		return -1;
 	for (id = 0; id < 2; id++) {
-		xl_member(s->mem, &c, id, calls);
+		xl_member(s->mem, &c, id, bursts, burst);
 		if (context_create(s->fd, &c, &op) != (int)id) {
 			fprintf(stderr, "exit-less member %u refused: %m, rule %u: %s\n",
 				id, op.violation.rule, op.violation.text);
@@ -298,61 +304,58 @@ static const char *xl_skip_reason(void)
 	return NULL;
 }
 
-/* Each member's samples, less the timing's own ticks. */
-static int xl_collect(struct sample_set *set, uint8_t *mem, uint64_t calls,
-		      unsigned long long cal)
+/*
+ * Member 0's bursts as instructions per switch: the delta less the
+ * calibration pair's, over the burst's length, less the loop's DEC/JNZ.
+ */
+static int xl_collect(struct xl_figures *x, uint8_t *mem)
 {
-	unsigned int id, i;
+	uint64_t *d = xl_data(mem, 0);
+	uint32_t *t = (uint32_t *)((uint8_t *)d + XB_OFF_SAMPLES -
+				   XB_OFF_DATA);
+	unsigned int i;
 
-	for (id = 0; id < 2; id++) {
-		uint64_t *d = xl_data(mem, id);
-		uint32_t *t = (uint32_t *)((uint8_t *)d + XB_OFF_SAMPLES -
-					   XB_OFF_DATA);
-
-		if (d[XB_COUNT / 8] != calls || d[XB_LEFT / 8]) {
-			fprintf(stderr, "exit-less member %u: %llu arrivals, %llu calls left; %llu expected, 0\n",
-				id, (unsigned long long)d[XB_COUNT / 8],
-				(unsigned long long)d[XB_LEFT / 8],
-				(unsigned long long)calls);
-			return -1;
-		}
-		for (i = 0; i < calls; i++)
-			set->ticks[set->n++] = t[i] - cal;
+	if (d[XB_COUNT / 8] != x->n || d[XB_LEFT / 8]) {
+		fprintf(stderr, "exit-less pair: %llu bursts timed, %llu left; %u expected, 0\n",
+			(unsigned long long)d[XB_COUNT / 8],
+			(unsigned long long)d[XB_LEFT / 8], x->n);
+		return -1;
 	}
+	x->cal = (double)d[XB_CAL / 8] / XB_CAL_ROUNDS;
+	for (i = 0; i < x->n; i++)
+		x->per_switch[i] = (t[i] - x->cal) / x->burst - XB_LOOP_INSNS;
+	x->loop = (double)(d[XB_TSC1 / 8] - d[XB_TSC0 / 8]) /
+		  ((double)x->n * x->burst);
 	return 0;
 }
 
 /*
- * @n switches (rounded down to an even number, at least 2): a run with
+ * About @n switches in bursts of @burst (even, at least 2): a run with
  * them and a baseline run without any (the same LAUNCH, calibration and
  * stop), whose difference gives the switches' VMWRITEs, VMREADs and
  * exits. Host events (interrupts, the preemption timer, NMIs) are those
  * of the whole run, reported apart.
  */
-static int measure_exitless(struct sample_set *set, unsigned int n,
+static int measure_exitless(unsigned int n, unsigned int burst,
 			    struct xl_figures *x)
 {
-	uint64_t calls = n / 2 < XB_MAX_SAMPLES ? n / 2 : XB_MAX_SAMPLES;
 	struct pmsw_stats d0, d;
 	struct pmsw_run r;
 	struct session s;
-	uint64_t *a;
 
 	x->skip = xl_skip_reason();
 	if (x->skip)
 		return 0;
-	if (!calls)
-		calls = 1;
-	if (xl_pair_run(&s, 0, &r, &d0))
+	x->burst = burst < 2 ? 2 : burst & ~1U;
+	x->n = n / x->burst ? n / x->burst : 1;
+	if (x->n > XB_MAX_SAMPLES)
+		x->n = XB_MAX_SAMPLES;
+	x->per_switch = calloc(x->n, sizeof(*x->per_switch));
+	if (!x->per_switch || xl_pair_run(&s, 0, x->burst, &r, &d0))
 		return -1;
 	session_close(&s);
-	if (xl_pair_run(&s, calls, &r, &d))
+	if (xl_pair_run(&s, x->n, x->burst, &r, &d) || xl_collect(x, s.mem))
 		return -1;
-	a = xl_data(s.mem, 0);
-	x->cal = a[XB_CAL / 8];
-	if (xl_collect(set, s.mem, calls, x->cal))
-		return -1;
-	x->loop = (double)(a[XB_TSC1 / 8] - a[XB_TSC0 / 8]) / (2 * calls);
 	x->writes = (long long)(d.vmwrites - d0.vmwrites);
 	x->reads = (long long)(d.vmreads - d0.vmreads);
 	x->guest_exits = guest_exits(&d) - guest_exits(&d0);
@@ -364,40 +367,48 @@ static int measure_exitless(struct sample_set *set, unsigned int n,
 	return 0;
 }
 
-/*
- * The exit-less row. Machine form: the usual columns, then key=value
- * pairs tools/run-bench copies into the JSON; or "skip NAME REASON".
- */
-static void print_xl_row(struct sample_set *set, const struct xl_figures *x)
+static int cmp_double(const void *a, const void *b)
 {
-	unsigned long long med;
-	double per = set->n ? 1.0 / set->n : 0;
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The exit-less row, per switch. Machine form: the usual columns, then
+ * key=value pairs tools/run-bench copies into the JSON; or "skip KEY
+ * REASON".
+ */
+static void print_xl_row(const char *key, struct xl_figures *x)
+{
+	double sw = (double)x->n * x->burst, med;
 
 	if (x->skip) {
 		if (machine)
-			printf("skip %s %s\n", set->key, x->skip);
+			printf("skip %s %s\n", key, x->skip);
 		else
-			printf("%-34s skipped: %s\n", set->name, x->skip);
+			printf("%-34s skipped: %s\n", "exit-less switch", x->skip);
 		return;
 	}
-	qsort(set->ticks, set->n, sizeof(set->ticks[0]), cmp_u64);
-	med = set->ticks[set->n / 2];
+	qsort(x->per_switch, x->n, sizeof(*x->per_switch), cmp_double);
+	med = x->per_switch[x->n / 2];
 	if (!machine) {
-		printf("%-34s %8u %10llu %10llu %10llu %8.2f %8s %8s\n",
-		       set->name, set->n, med, set->ticks[0],
-		       set->ticks[set->n - 1], x->writes * per, "-", "-");
-		printf("  routine %llu instructions (the call's MOV, MOV, CALL: %d more); loop %.1f ticks per switch\n",
-		       med - XB_CALL_INSNS, XB_CALL_INSNS, x->loop);
+		printf("%-34s %8u %10.1f %10.1f %10.1f %8.2f\n",
+		       "exit-less switch (per switch)", x->n, med,
+		       x->per_switch[0], x->per_switch[x->n - 1],
+		       x->writes / sw);
+		printf("  bursts of %u switches; the routine %.1f instructions, the call's MOV, MOV, CALL %d; all ticks of the bursts: %.1f per switch\n",
+		       x->burst, med - XB_CALL_INSNS, XB_CALL_INSNS, x->loop);
 		printf("  per switch: %.2f VMREADs, %.4f guest exits; host events in the run: %llu interrupts, %llu preemption timer, %llu NMI/exception (%u entries)\n",
-		       x->reads * per, x->guest_exits * per, x->intr, x->timer,
+		       x->reads / sw, x->guest_exits / sw, x->intr, x->timer,
 		       x->nmi, x->entries);
 		return;
 	}
-	printf("%s %llu %llu %llu %u %.2f %.2f exits=%.4f host_exits=%.4f external_interrupts=%llu preemption_timer=%llu exception_nmi=%llu entries=%u vmwrites_total=%lld vmreads_total=%lld loop=%.1f calibration=%llu routine=%llu\n",
-	       set->key, med, set->ticks[0], set->ticks[set->n - 1], set->n,
-	       x->writes * per, x->reads * per, x->guest_exits * per,
-	       (x->intr + x->timer + x->nmi) * per, x->intr, x->timer, x->nmi,
-	       x->entries, x->writes, x->reads, x->loop, x->cal,
+	printf("%s %.1f %.1f %.1f %u %.2f %.2f exits=%.4f host_exits=%.4f external_interrupts=%llu preemption_timer=%llu exception_nmi=%llu entries=%u vmwrites_total=%lld vmreads_total=%lld burst=%u switches=%.0f loop=%.1f calibration=%.2f routine=%.1f\n",
+	       key, med, x->per_switch[0], x->per_switch[x->n - 1], x->n,
+	       x->writes / sw, x->reads / sw, x->guest_exits / sw,
+	       (x->intr + x->timer + x->nmi) / sw, x->intr, x->timer, x->nmi,
+	       x->entries, x->writes, x->reads, x->burst, sw, x->loop, x->cal,
 	       med - XB_CALL_INSNS);
 }
 
@@ -418,24 +429,25 @@ int main(int argc, char **argv)
 				     .key = "pmswitch_vmcall_in_kernel" };
 	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
 				   .key = "pmswitch_run_roundtrip_userspace" };
-	struct sample_set xl = { .name = "exit-less switch (guest, VMFUNC)",
-				 .key = "pmswitch_exitless_switch" };
-	struct xl_figures xlf = { 0 };
+	struct xl_figures xl = { 0 };
+	unsigned int burst = XB_BURST_LEN;
 	struct pmsw_stats before, after;
 	struct pmsw_transition *t;
 	struct pmsw_run r;
 	struct session s;
 	int opt, ncpus;
 
-	while ((opt = getopt(argc, argv, "n:s:m")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:mb:")) != -1) {
 		if (opt == 'n')
 			switches = strtoul(optarg, NULL, 0);
+		else if (opt == 'b')
+			burst = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			sessions = strtoul(optarg, NULL, 0);
 		else if (opt == 'm')
 			machine = true;
 		else {
-			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS] [-m]\n");
+			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS] [-b BURST] [-m]\n");
 			return 2;
 		}
 	}
@@ -449,10 +461,8 @@ int main(int argc, char **argv)
 	migrate.ticks = calloc(2 * sessions + 2, sizeof(unsigned long long));
 	vmcall.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	urun.ticks = calloc(switches + 64, sizeof(unsigned long long));
-	xl.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	if (!t || !launch.ticks || !resume.ticks || !other.ticks ||
-	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks ||
-	    !xl.ticks)
+	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks)
 		return 1;
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pin_to(0);
@@ -522,13 +532,13 @@ int main(int argc, char **argv)
 	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
 	 * (exitless.rst), which no other path here should inherit.
 	 */
-	if (measure_exitless(&xl, switches, &xlf))
+	if (measure_exitless(switches, burst, &xl))
 		return 1;
 
 	if (machine) {
 		print_row(&launch);
 		print_row(&resume);
-		print_xl_row(&xl, &xlf);
+		print_xl_row("pmswitch_exitless_switch", &xl);
 		print_row(&update);
 		print_row(&migrate);
 		print_row(&vmcall);
@@ -544,8 +554,8 @@ int main(int argc, char **argv)
 	print_row(&update);
 	print_row(&migrate);
 	print_row(&other);
-	printf("\nexit-less switch (guest RDTSC before the call to RDTSC after the arrival):\n");
-	print_xl_row(&xl, &xlf);
+	printf("\nexit-less switch (guest RDTSC around bursts of switches, per switch):\n");
+	print_xl_row("pmswitch_exitless_switch", &xl);
 	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
 	print_row(&vmcall);
 	print_row(&urun);

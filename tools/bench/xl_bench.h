@@ -25,21 +25,31 @@
 
 /* The data page, 64-bit words at these offsets. */
 #define XB_OTHER	0	/* in: the other member's context id */
-#define XB_LEFT		8	/* in: calls of the routine still to make */
-#define XB_STOP_CODE	16	/* in: the STOP hypercall's code */
-#define XB_COUNT	24	/* out: samples stored */
-#define XB_CAL		32	/* out: RDTSC, MOV, RDTSC delta (minimum) */
-#define XB_TSC0		40	/* out: TSC when the loop starts */
-#define XB_TSC1		48	/* out: TSC when it ends */
-
-/* Calibration rounds of the first member, before the loop. */
-#define XB_CAL_ROUNDS	16
+#define XB_LEFT		8	/* in: bursts still to time (member 0) */
+#define XB_BURST	16	/* in: switches per burst, even */
+#define XB_STOP_CODE	24	/* in: the STOP hypercall's code */
+#define XB_COUNT	32	/* out: samples stored (member 0) */
+#define XB_CAL		40	/* out: sum of the calibration deltas */
+#define XB_TSC0		48	/* out: TSC when the bursts start */
+#define XB_TSC1		56	/* out: TSC when they end */
 
 /*
- * Instructions of a switch between the two RDTSCs besides the routine:
- * the caller's MOV of the target id, MOV of the routine's address and
- * CALL (bench_xl.S).
+ * Calibration rounds (RDTSC, MOV, RDTSC) before the bursts. Seven
+ * instructions a round: with a TSC that steps every 5 instructions
+ * (two emulated CPUs) the rounds start at every phase equally often.
  */
+#define XB_CAL_ROUNDS	1000
+
+/* Switches per timed burst, unless switch_bench is told otherwise. */
+#define XB_BURST_LEN	40
+
+/*
+ * Instructions of each switch in a burst that are not the switch: the
+ * loop's DEC and JNZ at the arrival (bench_xl.S). The switch itself is
+ * the caller's MOV of the target id, MOV of the routine's address, CALL
+ * (XB_CALL_INSNS) and the routine.
+ */
+#define XB_LOOP_INSNS	2
 #define XB_CALL_INSNS	3
 
 #endif /* PMSW_XL_BENCH_H */
