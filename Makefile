@@ -115,10 +115,12 @@ $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDR
 	$(CC) $(KSFT_CFLAGS) -Itools/pmswitch $(SANITIZE) -o $@ $< $(EXTRA_SRCS) \
 		$(PURE_SRCS)
 
-$(BUILD)/switch_bench: tools/bench/switch_bench.c $(GUESTS) $(SELFTEST_HDRS) \
-		       $(PURE_HDRS)
+# The exit-less switch's benchmark pair, its layout in xl_bench.h.
+BENCH_GUESTS := tools/guest/bench_xl.S
+$(BUILD)/switch_bench: tools/bench/switch_bench.c tools/bench/xl_bench.h \
+		       $(GUESTS) $(BENCH_GUESTS) $(SELFTEST_HDRS) $(PURE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS)
+	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS) $(BENCH_GUESTS)
 
 $(BUILD)/kvm_bench: tools/bench/kvm_bench.c $(GUESTS) $(SELFTEST_HDRS) \
 		    $(PURE_HDRS)

@@ -4,12 +4,17 @@
  * VMWRITEs each one needs. Under Bochs one tick is one executed
  * instruction, so the numbers are exact path lengths of the monitor
  * between a VM exit and the next VM entry (struct pmsw_transition.ticks),
- * not hardware cycles. Reports numbers; it passes or fails nothing.
+ * not hardware cycles; and, for the exit-less switch, of the guest's own
+ * path through the switch routine. Reports numbers; it passes or fails
+ * nothing, but stops with an error when a path does not run as built.
  *
- *   switch_bench [-n SWITCHES] [-s SESSIONS] [-m]
+ *   switch_bench [-n SWITCHES] [-s SESSIONS] [-b BURST] [-m]
  *
+ * -b: exit-less switches per timed burst (default XB_BURST_LEN, even).
  * -m prints one machine-readable line per path for tools/run-bench:
- * "name median min max samples vmwrites-per-transition vmreads-per-transition".
+ * "name median min max samples vmwrites-per-transition vmreads-per-transition",
+ * then for some paths "key=value" figures; "skip name reason" for a path
+ * this machine cannot measure.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -18,6 +23,10 @@
 #include <x86intrin.h>
 
 #include "pmsw_guest.h"
+#include "xl_bench.h"
+
+DECLARE_GUEST(xl_bench64);
+extern const uint8_t guest_xl_bench64_arrive[];
 
 struct sample_set {
 	const char *name;
@@ -158,6 +167,251 @@ static int measure_run(struct sample_set *set, unsigned int n)
 	return 0;
 }
 
+/*
+ * The exit-less switch (Documentation/exitless.rst): two 64-bit members
+ * of one group, each with its own CR3, GDTR, IDTR, TSS and stack, call
+ * the switch routine in turn, timed in bursts (tools/guest/bench_xl.S).
+ * Member 0 starts at XB_BASE, member 1 XB_SPAN above it.
+ */
+#define XB_BASE		0x100000ULL
+#define XB_STOP_CODE_0	0xa
+
+struct xl_figures {
+	const char *skip;		/* why there is no row, or NULL */
+	double *per_switch;		/* one value per burst */
+	unsigned int n, burst;		/* bursts, switches in each */
+	double cal;			/* RDTSC, MOV, RDTSC: mean delta */
+	double loop;			/* all ticks of the bursts per switch */
+	long long writes, reads;	/* of the switches: run less baseline */
+	long long guest_exits;		/* exits of the switches, likewise */
+	unsigned long long intr, timer, nmi;	/* host events in the run */
+	unsigned int entries;		/* VM entries of the run */
+};
+
+static uint64_t *xl_data(uint8_t *mem, unsigned int id)
+{
+	return (uint64_t *)(mem + XB_BASE + id * XB_SPAN + XB_OFF_DATA);
+}
+
+/*
+ * Member @id's memory and context: identity paging of 0-4 MiB and of the
+ * reserved range's first 2 MiB (the routine needs pages 0-7 of it), a
+ * copy of the common GDT, a zero IDT, and a view of exactly its own
+ * memory with only the code page executable (rules 811-819). Member 0
+ * times @bursts bursts of @burst switches.
+ */
+static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
+		      unsigned int bursts, unsigned int burst)
+{
+	uint64_t base = XB_BASE + id * XB_SPAN;
+	uint64_t *pt = (uint64_t *)(mem + base);
+	uint64_t *d = xl_data(mem, id);
+
+	LOAD_GUEST(mem, base, xl_bench64);
+	pt[XB_OFF_PML4 / 8] = (base + XB_OFF_PDPT) | 3;
+	pt[XB_OFF_PDPT / 8] = (base + XB_OFF_PD0) | 3;
+	pt[XB_OFF_PDPT / 8 + 3] = (base + XB_OFF_PD3) | 3;
+	pt[XB_OFF_PD0 / 8] = 0x83;
+	pt[XB_OFF_PD0 / 8 + 1] = 0x200083;
+	pt[XB_OFF_PD3 / 8 + 510] = PMSW_RESERVED_BASE | 0x83;
+	memcpy(mem + base + XB_OFF_GDT, mem + GPA_GDT, 0x40);
+	d[XB_OTHER / 8] = !id;
+	d[XB_LEFT / 8] = id ? 0 : bursts;
+	d[XB_BURST / 8] = burst;
+	d[XB_STOP_CODE / 8] = XB_STOP_CODE_0 + id;
+
+	make_context(c, LONG64, base, base + XB_OFF_STACK);
+	/* Member 1 is first entered by the routine, as at every arrival. */
+	if (id)
+		c->rip = base + (guest_xl_bench64_arrive - guest_xl_bench64);
+	c->flags = PMSW_CONTEXT_F_EXITLESS;
+	c->cr3 = base + XB_OFF_PML4;
+	c->gdtr.base = base + XB_OFF_GDT;
+	c->idtr.base = base + XB_OFF_IDT;
+	c->seg[PMSW_SEG_TR].base = base + XB_OFF_TSS;
+	c->nr_view_ranges = 2;
+	c->view[0] = (struct pmsw_view_range){
+		.gpa = base, .bytes = 0x1000, .perm = PMSW_VIEW_R | PMSW_VIEW_X,
+	};
+	c->view[1] = (struct pmsw_view_range){
+		.gpa = base + 0x1000, .bytes = XB_SPAN - 0x1000,
+		.perm = PMSW_VIEW_R | PMSW_VIEW_W,
+	};
+}
+
+/* Exits the guests caused: all but host interrupts, timer and NMIs. */
+static long long guest_exits(const struct pmsw_stats *d)
+{
+	long long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		sum += d->exits[i];
+	return sum - d->exits[PMSW_EXIT_EXTERNAL_INTERRUPT] -
+	       d->exits[PMSW_EXIT_PREEMPTION_TIMER] -
+	       d->exits[PMSW_EXIT_EXCEPTION_NMI];
+}
+
+/*
+ * A fresh session with the pair timing @bursts bursts, run from member 0
+ * until it stops; @d: the session's counters of the run alone.
+ */
+static int xl_pair_run(struct session *s, unsigned int bursts,
+		       unsigned int burst, struct pmsw_run *r,
+		       struct pmsw_stats *d)
+{
+	struct pmsw_stats before;
+	struct pmsw_context_op op;
+	struct pmsw_context c;
+	unsigned int id, i;
+
+	if (session_open(s))
+		return -1;
+	for (id = 0; id < 2; id++) {
+		xl_member(s->mem, &c, id, bursts, burst);
+		if (context_create(s->fd, &c, &op) != (int)id) {
+			fprintf(stderr, "exit-less member %u refused: %m, rule %u: %s\n",
+				id, op.violation.rule, op.violation.text);
+			return -1;
+		}
+	}
+	if (session_stats(s->fd, &before) || run(s->fd, 0, r, NULL, 0) ||
+	    session_stats(s->fd, d))
+		return -1;
+	d->vmwrites -= before.vmwrites;
+	d->vmreads -= before.vmreads;
+	for (i = 0; i < PMSW_NR_EXIT_REASONS; i++)
+		d->exits[i] -= before.exits[i];
+	if (r->stop_reason != PMSW_STOP_HYPERCALL ||
+	    r->stop_code != XB_STOP_CODE_0 || r->stop_context != 0) {
+		fprintf(stderr, "exit-less pair: stop %u, code %#llx, context %u: %s\n",
+			r->stop_reason, (unsigned long long)r->stop_code,
+			r->stop_context, r->reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why the exit-less row cannot be measured here, or NULL. */
+static const char *xl_skip_reason(void)
+{
+	struct pmsw_snapshot snap;
+
+	if (!pmsw_can_switch(&snap))
+		return "needs pmswitch.ko and VT-x with EPT";
+	if (!(snap.info.features & PMSW_FEAT_EPTP_SWITCHING))
+		return "the CPU lacks VM functions with EPTP switching (IA32_VMX_PROCBASED_CTLS2[45], IA32_VMX_VMFUNC[0])";
+	return NULL;
+}
+
+/*
+ * Member 0's bursts as instructions per switch: the delta less the
+ * calibration pair's, over the burst's length, less the loop's DEC/JNZ.
+ */
+static int xl_collect(struct xl_figures *x, uint8_t *mem)
+{
+	uint64_t *d = xl_data(mem, 0);
+	uint32_t *t = (uint32_t *)((uint8_t *)d + XB_OFF_SAMPLES -
+				   XB_OFF_DATA);
+	unsigned int i;
+
+	if (d[XB_COUNT / 8] != x->n || d[XB_LEFT / 8]) {
+		fprintf(stderr, "exit-less pair: %llu bursts timed, %llu left; %u expected, 0\n",
+			(unsigned long long)d[XB_COUNT / 8],
+			(unsigned long long)d[XB_LEFT / 8], x->n);
+		return -1;
+	}
+	x->cal = (double)d[XB_CAL / 8] / XB_CAL_ROUNDS;
+	for (i = 0; i < x->n; i++)
+		x->per_switch[i] = (t[i] - x->cal) / x->burst - XB_LOOP_INSNS;
+	x->loop = (double)(d[XB_TSC1 / 8] - d[XB_TSC0 / 8]) /
+		  ((double)x->n * x->burst);
+	return 0;
+}
+
+/*
+ * About @n switches in bursts of @burst (even, at least 2): a run with
+ * them and a baseline run without any (the same LAUNCH, calibration and
+ * stop), whose difference gives the switches' VMWRITEs, VMREADs and
+ * exits. Host events (interrupts, the preemption timer, NMIs) are those
+ * of the whole run, reported apart.
+ */
+static int measure_exitless(unsigned int n, unsigned int burst,
+			    struct xl_figures *x)
+{
+	struct pmsw_stats d0, d;
+	struct pmsw_run r;
+	struct session s;
+
+	x->skip = xl_skip_reason();
+	if (x->skip)
+		return 0;
+	x->burst = burst < 2 ? 2 : burst & ~1U;
+	x->n = n / x->burst ? n / x->burst : 1;
+	if (x->n > XB_MAX_SAMPLES)
+		x->n = XB_MAX_SAMPLES;
+	x->per_switch = calloc(x->n, sizeof(*x->per_switch));
+	if (!x->per_switch || xl_pair_run(&s, 0, x->burst, &r, &d0))
+		return -1;
+	session_close(&s);
+	if (xl_pair_run(&s, x->n, x->burst, &r, &d) || xl_collect(x, s.mem))
+		return -1;
+	x->writes = (long long)(d.vmwrites - d0.vmwrites);
+	x->reads = (long long)(d.vmreads - d0.vmreads);
+	x->guest_exits = guest_exits(&d) - guest_exits(&d0);
+	x->intr = d.exits[PMSW_EXIT_EXTERNAL_INTERRUPT];
+	x->timer = d.exits[PMSW_EXIT_PREEMPTION_TIMER];
+	x->nmi = d.exits[PMSW_EXIT_EXCEPTION_NMI];
+	x->entries = r.total_transitions;
+	session_close(&s);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The exit-less row, per switch. Machine form: the usual columns, then
+ * key=value pairs tools/run-bench copies into the JSON; or "skip KEY
+ * REASON".
+ */
+static void print_xl_row(const char *key, struct xl_figures *x)
+{
+	double sw = (double)x->n * x->burst, med;
+
+	if (x->skip) {
+		if (machine)
+			printf("skip %s %s\n", key, x->skip);
+		else
+			printf("%-34s skipped: %s\n", "exit-less switch", x->skip);
+		return;
+	}
+	qsort(x->per_switch, x->n, sizeof(*x->per_switch), cmp_double);
+	med = x->per_switch[x->n / 2];
+	if (!machine) {
+		printf("%-34s %8u %10.1f %10.1f %10.1f %8.2f\n",
+		       "exit-less switch (per switch)", x->n, med,
+		       x->per_switch[0], x->per_switch[x->n - 1],
+		       x->writes / sw);
+		printf("  bursts of %u switches; the routine %.1f instructions, the call's MOV, MOV, CALL %d; all ticks of the bursts: %.1f per switch\n",
+		       x->burst, med - XB_CALL_INSNS, XB_CALL_INSNS, x->loop);
+		printf("  per switch: %.2f VMREADs, %.4f guest exits; host events in the run: %llu interrupts, %llu preemption timer, %llu NMI/exception (%u entries)\n",
+		       x->reads / sw, x->guest_exits / sw, x->intr, x->timer,
+		       x->nmi, x->entries);
+		return;
+	}
+	printf("%s %.1f %.1f %.1f %u %.2f %.2f exits=%.4f host_exits=%.4f external_interrupts=%llu preemption_timer=%llu exception_nmi=%llu entries=%u vmwrites_total=%lld vmreads_total=%lld burst=%u switches=%.0f loop=%.1f calibration=%.2f routine=%.1f\n",
+	       key, med, x->per_switch[0], x->per_switch[x->n - 1], x->n,
+	       x->writes / sw, x->reads / sw, x->guest_exits / sw,
+	       (x->intr + x->timer + x->nmi) / sw, x->intr, x->timer, x->nmi,
+	       x->entries, x->writes, x->reads, x->burst, sw, x->loop, x->cal,
+	       med - XB_CALL_INSNS);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int switches = 2000, sessions = 20, i, j;
@@ -175,21 +429,25 @@ int main(int argc, char **argv)
 				     .key = "pmswitch_vmcall_in_kernel" };
 	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
 				   .key = "pmswitch_run_roundtrip_userspace" };
+	struct xl_figures xl = { 0 };
+	unsigned int burst = XB_BURST_LEN;
 	struct pmsw_stats before, after;
 	struct pmsw_transition *t;
 	struct pmsw_run r;
 	struct session s;
 	int opt, ncpus;
 
-	while ((opt = getopt(argc, argv, "n:s:m")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:mb:")) != -1) {
 		if (opt == 'n')
 			switches = strtoul(optarg, NULL, 0);
+		else if (opt == 'b')
+			burst = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			sessions = strtoul(optarg, NULL, 0);
 		else if (opt == 'm')
 			machine = true;
 		else {
-			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS] [-m]\n");
+			fprintf(stderr, "usage: switch_bench [-n SWITCHES] [-s SESSIONS] [-b BURST] [-m]\n");
 			return 2;
 		}
 	}
@@ -270,10 +528,17 @@ int main(int argc, char **argv)
 	pin_to(0);
 	if (measure_vmcall(&vmcall, switches) || measure_run(&urun, switches))
 		return 1;
+	/*
+	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
+	 * (exitless.rst), which no other path here should inherit.
+	 */
+	if (measure_exitless(switches, burst, &xl))
+		return 1;
 
 	if (machine) {
 		print_row(&launch);
 		print_row(&resume);
+		print_xl_row("pmswitch_exitless_switch", &xl);
 		print_row(&update);
 		print_row(&migrate);
 		print_row(&vmcall);
@@ -289,6 +554,8 @@ int main(int argc, char **argv)
 	print_row(&update);
 	print_row(&migrate);
 	print_row(&other);
+	printf("\nexit-less switch (guest RDTSC around bursts of switches, per switch):\n");
+	print_xl_row("pmswitch_exitless_switch", &xl);
 	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
 	print_row(&vmcall);
 	print_row(&urun);

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The benchmark job, run inside the emulated machine by tools/run-bench:
-# pmswitch's paths, then KVM's comparable ones in the same boot. Prints
-# one "name median min max samples [vmwrites vmreads]" line per path
-# between the BENCH markers.
+# pmswitch's paths (the exit-less switch among them), then KVM's
+# comparable ones in the same boot. Prints one "name median min max
+# samples [vmwrites vmreads [key=value ...]]" line per path, or "skip
+# name reason", between the BENCH markers.
 n=${PMSW_BENCH_N:-2000}
 # Results go to a file first: kernel messages on the console would
 # otherwise land in the middle of a line.
