@@ -26,7 +26,9 @@
 #include "xl_bench.h"
 
 DECLARE_GUEST(xl_bench64);
-extern const uint8_t guest_xl_bench64_arrive[];
+DECLARE_GUEST(xl_bench32);
+extern const uint8_t guest_xl_bench64_arrive[], guest_xl_bench32_arrive[];
+extern const uint8_t guest_xl_bench32_other[];
 
 struct sample_set {
 	const char *name;
@@ -168,15 +170,17 @@ static int measure_run(struct sample_set *set, unsigned int n)
 }
 
 /*
- * The exit-less switch (Documentation/exitless.rst): two 64-bit members
- * of one group, each with its own CR3, GDTR, IDTR, TSS and stack, call
- * the switch routine in turn, timed in bursts (tools/guest/bench_xl.S).
- * Member 0 starts at XB_BASE, member 1 XB_SPAN above it.
+ * The exit-less switch (Documentation/exitless.rst): two members of one
+ * group, both 64-bit or both in 32-bit paging, each with its own CR3,
+ * GDTR, IDTR, TSS and stack, call the switch routine's entry for their
+ * mode in turn, timed in bursts (tools/guest/bench_xl.S). Member 0
+ * starts at XB_BASE, member 1 XB_SPAN above it.
  */
 #define XB_BASE		0x100000ULL
 #define XB_STOP_CODE_0	0xa
 
 struct xl_figures {
+	bool paging32;			/* in: 32-bit paging members */
 	const char *skip;		/* why there is no row, or NULL */
 	double *per_switch;		/* one value per burst */
 	unsigned int n, burst;		/* bursts, switches in each */
@@ -194,36 +198,73 @@ static uint64_t *xl_data(uint8_t *mem, unsigned int id)
 }
 
 /*
- * Member @id's memory and context: identity paging of 0-4 MiB and of the
- * reserved range's first 2 MiB (the routine needs pages 0-7 of it), a
- * copy of the common GDT, a zero IDT, and a view of exactly its own
- * memory with only the code page executable (rules 811-819). Member 0
- * times @bursts bursts of @burst switches.
+ * Member @id's page tables: identity paging of 0-4 MiB and of the
+ * reserved range (the routine needs pages 0-7 of it). 32-bit paging: a
+ * page directory of two 4-MiB pages (CR4.PSE); 64-bit: 2-MiB pages.
  */
-static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
-		      unsigned int bursts, unsigned int burst)
+static void xl_tables(uint8_t *mem, uint64_t base, bool paging32)
 {
-	uint64_t base = XB_BASE + id * XB_SPAN;
 	uint64_t *pt = (uint64_t *)(mem + base);
-	uint64_t *d = xl_data(mem, id);
+	uint32_t *pd = (uint32_t *)(mem + base + XB_OFF_PML4);
 
-	LOAD_GUEST(mem, base, xl_bench64);
+	if (paging32) {
+		pd[0] = 0x83;
+		pd[PMSW_RESERVED_BASE >> 22] = PMSW_RESERVED_BASE | 0x83;
+		return;
+	}
 	pt[XB_OFF_PML4 / 8] = (base + XB_OFF_PDPT) | 3;
 	pt[XB_OFF_PDPT / 8] = (base + XB_OFF_PD0) | 3;
 	pt[XB_OFF_PDPT / 8 + 3] = (base + XB_OFF_PD3) | 3;
 	pt[XB_OFF_PD0 / 8] = 0x83;
 	pt[XB_OFF_PD0 / 8 + 1] = 0x200083;
 	pt[XB_OFF_PD3 / 8 + 510] = PMSW_RESERVED_BASE | 0x83;
+}
+
+/*
+ * Member @id's program at @base; its entry point (member 1: the
+ * arrival). The 32-bit program takes the target's id as an immediate
+ * in its own copy.
+ */
+static uint64_t xl_code(uint8_t *mem, uint64_t base, unsigned int id,
+			bool paging32)
+{
+	uint32_t other = !id;
+
+	if (!paging32) {
+		LOAD_GUEST(mem, base, xl_bench64);
+		return base + (id ? guest_xl_bench64_arrive - guest_xl_bench64 : 0);
+	}
+	LOAD_GUEST(mem, base, xl_bench32);
+	memcpy(mem + base + (guest_xl_bench32_other - guest_xl_bench32),
+	       &other, sizeof(other));
+	return base + (id ? guest_xl_bench32_arrive - guest_xl_bench32 : 0);
+}
+
+/*
+ * Member @id's memory and context: its tables, its program, a copy of
+ * the common GDT, a zero IDT, and a view of exactly its own memory with
+ * only the code page executable (rules 811-819). Its SYSENTER MSRs stay
+ * 0 from make_context, so the module sets the routine's (rule 820).
+ * Member 0 times @bursts bursts of @burst switches.
+ */
+static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
+		      unsigned int bursts, unsigned int burst, bool paging32)
+{
+	uint64_t base = XB_BASE + id * XB_SPAN, rip;
+	uint64_t *d = xl_data(mem, id);
+
+	rip = xl_code(mem, base, id, paging32);
+	xl_tables(mem, base, paging32);
 	memcpy(mem + base + XB_OFF_GDT, mem + GPA_GDT, 0x40);
 	d[XB_OTHER / 8] = !id;
 	d[XB_LEFT / 8] = id ? 0 : bursts;
 	d[XB_BURST / 8] = burst;
 	d[XB_STOP_CODE / 8] = XB_STOP_CODE_0 + id;
 
-	make_context(c, LONG64, base, base + XB_OFF_STACK);
+	make_context(c, paging32 ? PAGING32 : LONG64, base,
+		     base + XB_OFF_STACK);
 	/* Member 1 is first entered by the routine, as at every arrival. */
-	if (id)
-		c->rip = base + (guest_xl_bench64_arrive - guest_xl_bench64);
+	c->rip = rip;
 	c->flags = PMSW_CONTEXT_F_EXITLESS;
 	c->cr3 = base + XB_OFF_PML4;
 	c->gdtr.base = base + XB_OFF_GDT;
@@ -237,6 +278,29 @@ static void xl_member(uint8_t *mem, struct pmsw_context *c, unsigned int id,
 		.gpa = base + 0x1000, .bytes = XB_SPAN - 0x1000,
 		.perm = PMSW_VIEW_R | PMSW_VIEW_W,
 	};
+}
+
+/*
+ * Rule 820: the member's IA32_SYSENTER_* must now be the routine's, so
+ * that the SYSENTER after its VMFUNC lands on the post part of its mode.
+ */
+static int xl_check_sysenter(int fd, unsigned int id, bool paging32)
+{
+	uint64_t eip = paging32 ? PMSW_XL_POST32 : PMSW_XL_POST64;
+	struct pmsw_context c;
+
+	if (context_get(fd, id, &c))
+		return -1;
+	if (c.sysenter_cs == PMSW_XL_SYSENTER_CS &&
+	    c.sysenter_esp == PMSW_XL_SYSENTER_ESP && c.sysenter_eip == eip)
+		return 0;
+	fprintf(stderr, "exit-less member %u: SYSENTER CS/ESP/EIP %#llx/%#llx/%#llx, not the routine's %#x/%#llx/%#llx\n",
+		id, (unsigned long long)c.sysenter_cs,
+		(unsigned long long)c.sysenter_esp,
+		(unsigned long long)c.sysenter_eip, PMSW_XL_SYSENTER_CS,
+		(unsigned long long)PMSW_XL_SYSENTER_ESP,
+		(unsigned long long)eip);
+	return -1;
 }
 
 /* Exits the guests caused: all but host interrupts, timer and NMIs. */
@@ -256,8 +320,8 @@ static long long guest_exits(const struct pmsw_stats *d)
  * A fresh session with the pair timing @bursts bursts, run from member 0
  * until it stops; @d: the session's counters of the run alone.
  */
-static int xl_pair_run(struct session *s, unsigned int bursts,
-		       unsigned int burst, struct pmsw_run *r,
+static int xl_pair_run(struct session *s, const struct xl_figures *x,
+		       unsigned int bursts, struct pmsw_run *r,
 		       struct pmsw_stats *d)
 {
 	struct pmsw_stats before;
@@ -268,12 +332,14 @@ static int xl_pair_run(struct session *s, unsigned int bursts,
 	if (session_open(s))
 		return -1;
 	for (id = 0; id < 2; id++) {
-		xl_member(s->mem, &c, id, bursts, burst);
+		xl_member(s->mem, &c, id, bursts, x->burst, x->paging32);
 		if (context_create(s->fd, &c, &op) != (int)id) {
 			fprintf(stderr, "exit-less member %u refused: %m, rule %u: %s\n",
 				id, op.violation.rule, op.violation.text);
 			return -1;
 		}
+		if (xl_check_sysenter(s->fd, id, x->paging32))
+			return -1;
 	}
 	if (session_stats(s->fd, &before) || run(s->fd, 0, r, NULL, 0) ||
 	    session_stats(s->fd, d))
@@ -351,10 +417,10 @@ static int measure_exitless(unsigned int n, unsigned int burst,
 	if (x->n > XB_MAX_SAMPLES)
 		x->n = XB_MAX_SAMPLES;
 	x->per_switch = calloc(x->n, sizeof(*x->per_switch));
-	if (!x->per_switch || xl_pair_run(&s, 0, x->burst, &r, &d0))
+	if (!x->per_switch || xl_pair_run(&s, x, 0, &r, &d0))
 		return -1;
 	session_close(&s);
-	if (xl_pair_run(&s, x->n, x->burst, &r, &d) || xl_collect(x, s.mem))
+	if (xl_pair_run(&s, x, x->n, &r, &d) || xl_collect(x, s.mem))
 		return -1;
 	x->writes = (long long)(d.vmwrites - d0.vmwrites);
 	x->reads = (long long)(d.vmreads - d0.vmreads);
@@ -381,20 +447,22 @@ static int cmp_double(const void *a, const void *b)
  */
 static void print_xl_row(const char *key, struct xl_figures *x)
 {
+	const char *name = x->paging32 ? "exit-less switch, 32-bit paging" :
+					 "exit-less switch, 64-bit";
 	double sw = (double)x->n * x->burst, med;
 
 	if (x->skip) {
 		if (machine)
 			printf("skip %s %s\n", key, x->skip);
 		else
-			printf("%-34s skipped: %s\n", "exit-less switch", x->skip);
+			printf("%-34s skipped: %s\n", name, x->skip);
 		return;
 	}
 	qsort(x->per_switch, x->n, sizeof(*x->per_switch), cmp_double);
 	med = x->per_switch[x->n / 2];
 	if (!machine) {
 		printf("%-34s %8u %10.1f %10.1f %10.1f %8.2f\n",
-		       "exit-less switch (per switch)", x->n, med,
+		       name, x->n, med,
 		       x->per_switch[0], x->per_switch[x->n - 1],
 		       x->writes / sw);
 		printf("  bursts of %u switches; the routine %.1f instructions, the call's MOV, MOV, CALL %d; all ticks of the bursts: %.1f per switch\n",
@@ -429,7 +497,7 @@ int main(int argc, char **argv)
 				     .key = "pmswitch_vmcall_in_kernel" };
 	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
 				   .key = "pmswitch_run_roundtrip_userspace" };
-	struct xl_figures xl = { 0 };
+	struct xl_figures xl = { 0 }, xl32 = { .paging32 = true };
 	unsigned int burst = XB_BURST_LEN;
 	struct pmsw_stats before, after;
 	struct pmsw_transition *t;
@@ -532,13 +600,15 @@ int main(int argc, char **argv)
 	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
 	 * (exitless.rst), which no other path here should inherit.
 	 */
-	if (measure_exitless(switches, burst, &xl))
+	if (measure_exitless(switches, burst, &xl) ||
+	    measure_exitless(switches, burst, &xl32))
 		return 1;
 
 	if (machine) {
 		print_row(&launch);
 		print_row(&resume);
 		print_xl_row("pmswitch_exitless_switch", &xl);
+		print_xl_row("pmswitch_exitless_switch32", &xl32);
 		print_row(&update);
 		print_row(&migrate);
 		print_row(&vmcall);
@@ -556,6 +626,7 @@ int main(int argc, char **argv)
 	print_row(&other);
 	printf("\nexit-less switch (guest RDTSC around bursts of switches, per switch):\n");
 	print_xl_row("pmswitch_exitless_switch", &xl);
+	print_xl_row("pmswitch_exitless_switch32", &xl32);
 	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
 	print_row(&vmcall);
 	print_row(&urun);

@@ -10,7 +10,7 @@
 #define PMSW_XL_BENCH_H
 
 /* Offsets from a member's base. */
-#define XB_OFF_PML4	0x1000
+#define XB_OFF_PML4	0x1000		/* 32-bit paging: the page directory */
 #define XB_OFF_PDPT	0x2000
 #define XB_OFF_PD0	0x3000
 #define XB_OFF_PD3	0x4000
@@ -47,7 +47,7 @@
  * Instructions of each switch in a burst that are not the switch: the
  * loop's DEC and JNZ at the arrival (bench_xl.S). The switch itself is
  * the caller's MOV of the target id, MOV of the routine's address, CALL
- * (XB_CALL_INSNS) and the routine.
+ * (XB_CALL_INSNS) and the routine. The same in both modes.
  */
 #define XB_LOOP_INSNS	2
 #define XB_CALL_INSNS	3

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The benchmark job, run inside the emulated machine by tools/run-bench:
-# pmswitch's paths (the exit-less switch among them), then KVM's
+# pmswitch's paths (the exit-less switches among them), then KVM's
 # comparable ones in the same boot. Prints one "name median min max
 # samples [vmwrites vmreads [key=value ...]]" line per path, or "skip
 # name reason", between the BENCH markers.
