@@ -101,15 +101,10 @@ t exitless_group_rules_skip_non_members 0 "xl_steal.ctx" \
 t json_group_violation_names_file_and_rule 1 \
 	'"group": [{"file": "'"$dir"'/xl_steal.ctx", "rule": 815, "section": "pmsw exitless", "field": "context", "value": 2147549201' \
 	"$cli" --json check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
-t run_xl_copy_needs_member_at_gpa 2 \
-	"--xl-copy pong@0x206000: expected MEMBER@GPA, MEMBER origin or target" \
-	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy pong@0x206000
-t run_xl_copy_of_a_non_member_is_refused 2 \
-	"--xl-copy: $ex/pong.ctx is not an exit-less member (flags = EXITLESS)" \
-	"$cli" run "$ex/ping.ctx" "$ex/pong.ctx" --xl-copy target@0x3000
-t run_xl_copy_outside_memory_is_refused 2 \
-	"--xl-copy: 0x400000 + 24 bytes lies outside the 4194304 bytes of guest memory" \
-	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy 0@0x400000
+# The counters come from PMSW_IOC_XL_STATE now: no guest copy to name.
+t run_xl_copy_is_gone 2 \
+	"run: unknown option '--xl-copy' (or missing value)" \
+	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy origin@0x106000
 if command -v python3 >/dev/null; then
 	t json_output_is_valid_json 0 "" sh -c \
 		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/long64_host_rules.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"

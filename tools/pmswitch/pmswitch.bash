@@ -30,10 +30,9 @@ _pmswitch()
 		case $prev in
 		--image) COMPREPLY=($(compgen -f -- "$cur")) ;;
 		--repeat|--mem) COMPREPLY=() ;;
-		--xl-copy) COMPREPLY=($(compgen -W "origin@ target@" -- "$cur")) ;;
 		*)
 			if [[ $cur == -* ]]; then
-				COMPREPLY=($(compgen -W "--image --repeat --mem --no-tables --trace --xl-copy" -- "$cur"))
+				COMPREPLY=($(compgen -W "--image --repeat --mem --no-tables --trace" -- "$cur"))
 			else
 				COMPREPLY=($(compgen -f -X '!*.ctx' -- "$cur") $(compgen -d -- "$cur"))
 			fi

@@ -12,7 +12,6 @@
  *   pmswitch [--json] check FILE... VM-entry checks of context files, offline
  *   pmswitch [--json] run ORIGIN TARGET [--image FILE@GPA]... [--repeat N]
  *                     [--mem BYTES] [--no-tables] [--trace]
- *                     [--xl-copy MEMBER@GPA]...
  *   pmswitch [--json] stats
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
@@ -936,76 +935,25 @@ static const char *const stop_names[] = {
 };
 
 /*
- * The exit-less switches of a run. The routine counts them in each
- * member's state page (struct pmsw_exitless_state: entries, exits), a
- * page only that member's view maps: no ioctl returns it and MEMORY_RW
- * does not reach the reserved range. What run shows is therefore a copy
- * the member's own program keeps in session memory (--xl-copy
- * MEMBER@GPA): the state page's entries, exits and id, three 64-bit
- * words in that order, as xl_member.h's programs copy them whenever
- * they arrive. Each exit-less switch enters one member and counts in
- * its entries as it arrives, so the entries in the copies add up to the
- * switches; a member's exits are as of its last arrival.
+ * The exit-less switches of a run. The switch routine counts them in
+ * each member's state page (struct pmsw_exitless_state): entries as it
+ * enters the member, exits as the member leaves. PMSW_IOC_XL_STATE reads
+ * that page back; it is refused with EBUSY during a run, so it is read
+ * once before the first run and after each one. Every exit-less switch
+ * enters exactly one member, so the growth of the sum of the members'
+ * entries over a run is that run's number of switches.
  */
-struct xl_copy {
+struct xl_member {
 	bool member;		/* PMSW_CONTEXT_F_EXITLESS */
-	bool given;		/* --xl-copy */
-	uint64_t gpa;
-	uint64_t entries, exits, id;
-	bool valid;		/* given, and the id is the member's */
+	int err, err_before;	/* errno of XL_STATE now and before the run */
+	struct pmsw_exitless_state now, before;
 };
 
 struct xl_track {
-	struct xl_copy c[2];
-	uint64_t entries_before;	/* the copies' sum at the run's start */
+	struct xl_member m[2];
 	struct pmsw_stats stats_before;	/* the session's, at the run's start */
 	struct pmsw_stats stats;
 };
-
-/* --xl-copy MEMBER@GPA: MEMBER is origin, target, 0 or 1. */
-static int parse_xl_copy(const char *spec, struct xl_track *xl)
-{
-	const char *at = strchr(spec, '@');
-	size_t len = at ? (size_t)(at - spec) : 0;
-	uint64_t gpa;
-	int id;
-
-	if (len == 6 && !strncmp(spec, "origin", 6))
-		id = 0;
-	else if (len == 6 && !strncmp(spec, "target", 6))
-		id = 1;
-	else if (len == 1 && (spec[0] == '0' || spec[0] == '1'))
-		id = spec[0] - '0';
-	else
-		id = -1;
-	if (id < 0 || parse_u64(at + 1, &gpa))
-		return fail(EXIT_USAGE, "--xl-copy %s: expected MEMBER@GPA, MEMBER origin or target, e.g. origin@0x106000",
-			    spec);
-	xl->c[id].given = true;
-	xl->c[id].gpa = gpa;
-	return 0;
-}
-
-/* Every --xl-copy names a member, and its copy lies in guest memory. */
-static int xl_setup(struct xl_track *xl, const struct pmsw_context *ctx,
-		    const char *const *files, uint64_t mem)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		xl->c[i].member = ctx[i].flags & PMSW_CONTEXT_F_EXITLESS;
-		if (!xl->c[i].given)
-			continue;
-		if (!xl->c[i].member)
-			return fail(EXIT_USAGE, "--xl-copy: %s is not an exit-less member (flags = EXITLESS)",
-				    files[i]);
-		if (xl->c[i].gpa > mem - 24)
-			return fail(EXIT_USAGE, "--xl-copy: %#llx + 24 bytes lies outside the %llu bytes of guest memory",
-				    (unsigned long long)xl->c[i].gpa,
-				    (unsigned long long)mem);
-	}
-	return 0;
-}
 
 static int session_stats(int fd, struct pmsw_stats *st)
 {
@@ -1016,30 +964,62 @@ static int session_stats(int fd, struct pmsw_stats *st)
 	return 0;
 }
 
-/* Read the copies; the sum of their entries, or -1 if one is missing. */
-static int64_t xl_read(struct xl_track *xl, const uint8_t *mem)
+static int xl_state(int fd, uint32_t id, struct pmsw_exitless_state *st)
 {
-	int64_t sum = 0;
+	struct pmsw_xl_state_op op = { .size = sizeof(op), .id = id };
+
+	if (ioctl(fd, PMSW_IOC_XL_STATE, &op))
+		return errno;
+	*st = op.state;
+	return 0;
+}
+
+/* Each member's state page now; the previous reading becomes "before". */
+static void xl_read(struct xl_track *xl, int fd)
+{
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		struct xl_copy *c = &xl->c[i];
-		uint64_t w[3];
+		struct xl_member *m = &xl->m[i];
 
-		if (!c->member)
+		if (!m->member)
 			continue;
-		c->valid = false;
-		if (c->given) {
-			memcpy(w, mem + c->gpa, sizeof(w));
-			c->entries = w[0];
-			c->exits = w[1];
-			c->id = w[2];
-			c->valid = c->id == (uint64_t)i;
-		}
-		if (!c->valid || sum < 0)
-			sum = -1;
-		else
-			sum += (int64_t)c->entries;
+		m->before = m->now;
+		m->err_before = m->err;
+		m->err = xl_state(fd, i, &m->now);
+	}
+}
+
+/* Before the first run: which contexts are members, and their pages. */
+static void xl_start(struct xl_track *xl, int fd,
+		     const struct pmsw_context *ctx)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		xl->m[i].member = ctx[i].flags & PMSW_CONTEXT_F_EXITLESS;
+	xl_read(xl, fd);
+}
+
+static bool xl_delta_known(const struct xl_member *m)
+{
+	return !m->err && !m->err_before;
+}
+
+/* The run's switches: the sum of the entries' growth, -1 if unknown. */
+static long long xl_switches(const struct xl_track *xl)
+{
+	long long sum = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct xl_member *m = &xl->m[i];
+
+		if (!m->member)
+			continue;
+		if (!xl_delta_known(m))
+			return -1;
+		sum += (long long)(m->now.entries - m->before.entries);
 	}
 	return sum;
 }
@@ -1075,36 +1055,50 @@ static void print_vm_exits(const struct xl_track *xl)
 	printf(json ? "}}" : ")\n");
 }
 
-static void print_member_text(const char *name, int id, const struct xl_copy *c)
+static void print_member_text(const char *name, int id,
+			      const struct xl_member *m)
 {
-	printf("  %-7s %3d ", name, id);
-	if (c->valid)
-		printf("%9llu %9llu  %#llx\n", (unsigned long long)c->entries,
-		       (unsigned long long)c->exits, (unsigned long long)c->gpa);
-	else if (c->given)
-		printf("%9s %9s  %#llx holds no copy (id %llu, not %d)\n", "?",
-		       "?", (unsigned long long)c->gpa,
-		       (unsigned long long)c->id, id);
+	const struct pmsw_exitless_state *s = &m->now;
+
+	if (m->err) {
+		printf("  %-7s %3d %9s %9s %9s %9s  PMSW_IOC_XL_STATE: %s\n",
+		       name, id, "?", "?", "?", "?", strerror(m->err));
+		return;
+	}
+	printf("  %-7s %3llu ", name, (unsigned long long)s->id);
+	if (xl_delta_known(m))
+		printf("%9llu %9llu ",
+		       (unsigned long long)(s->entries - m->before.entries),
+		       (unsigned long long)(s->exits - m->before.exits));
 	else
-		printf("%9s %9s  none: the module reports no counters (--xl-copy %s@GPA)\n",
-		       "?", "?", name);
+		printf("%9s %9s ", "?", "?");
+	printf("%9llu %9llu  %#llx\n", (unsigned long long)s->entries,
+	       (unsigned long long)s->exits, (unsigned long long)s->rip);
 }
 
-static void print_member_json(const char *name, int id, const struct xl_copy *c,
-			      bool first)
+static void print_member_json(const char *name, int id,
+			      const struct xl_member *m, bool first)
 {
-	printf("%s{\"context\": \"%s\", \"id\": %d, ", first ? "" : ", ",
-	       name, id);
-	if (c->valid)
+	const struct pmsw_exitless_state *s = &m->now;
+
+	printf("%s{\"context\": \"%s\", ", first ? "" : ", ", name);
+	if (m->err) {
+		printf("\"id\": %d, \"entries\": null, \"exits\": null, \"total_entries\": null, \"total_exits\": null, \"rip\": null, \"error\": ",
+		       id);
+		json_str(strerror(m->err));
+		printf("}");
+		return;
+	}
+	printf("\"id\": %llu, ", (unsigned long long)s->id);
+	if (xl_delta_known(m))
 		printf("\"entries\": %llu, \"exits\": %llu, ",
-		       (unsigned long long)c->entries,
-		       (unsigned long long)c->exits);
+		       (unsigned long long)(s->entries - m->before.entries),
+		       (unsigned long long)(s->exits - m->before.exits));
 	else
 		printf("\"entries\": null, \"exits\": null, ");
-	if (c->given)
-		printf("\"copy_gpa\": %llu}", (unsigned long long)c->gpa);
-	else
-		printf("\"copy_gpa\": null}");
+	printf("\"total_entries\": %llu, \"total_exits\": %llu, \"rip\": %llu, \"error\": null}",
+	       (unsigned long long)s->entries, (unsigned long long)s->exits,
+	       (unsigned long long)s->rip);
 }
 
 /* The members' counters, apart from the VM-exit transitions. */
@@ -1116,17 +1110,17 @@ static void print_exitless(const struct xl_track *xl,
 
 	if (json)
 		printf("\"exitless\": {\"members\": [");
-	else if (xl->c[0].member || xl->c[1].member)
-		printf("exit-less switches (the routine's counters, as each member last copied them):\n"
-		       "  %-7s %3s %9s %9s  %s\n", "member", "id", "entries",
-		       "exits", "copy at");
+	else if (xl->m[0].member || xl->m[1].member)
+		printf("exit-less switches (the routine's counters, PMSW_IOC_XL_STATE):\n"
+		       "  %-7s %3s %9s %9s %9s %9s  %s\n", "member", "id",
+		       "entries", "exits", "total in", "total out", "resume at");
 	for (i = 0; i < 2; i++) {
-		if (!xl->c[i].member)
+		if (!xl->m[i].member)
 			continue;
 		if (json)
-			print_member_json(names[i], i, &xl->c[i], first);
+			print_member_json(names[i], i, &xl->m[i], first);
 		else
-			print_member_text(names[i], i, &xl->c[i]);
+			print_member_text(names[i], i, &xl->m[i]);
 		first = false;
 	}
 	if (json)
@@ -1137,12 +1131,13 @@ static void print_exitless(const struct xl_track *xl,
  * After a run: the exit-less switches apart from the transitions, then
  * (text: after the stop line) "N exit-less switches, M VM exits".
  */
-static void xl_report(struct xl_track *xl, int fd, const uint8_t *mem,
-		      const char *const *names, const struct pmsw_run *r)
+static void xl_report(struct xl_track *xl, int fd, const char *const *names,
+		      const struct pmsw_run *r)
 {
-	int64_t sum = xl_read(xl, mem);
-	long long switches = sum < 0 ? -1 : sum - (int64_t)xl->entries_before;
+	long long switches;
 
+	xl_read(xl, fd);
+	switches = xl_switches(xl);
 	if (session_stats(fd, &xl->stats))
 		xl->stats = xl->stats_before;
 	print_exitless(xl, names);
@@ -1155,13 +1150,11 @@ static void xl_report(struct xl_track *xl, int fd, const uint8_t *mem,
 		printf("stopped: %s: %s\n", stop_names[r->stop_reason % 7],
 		       r->reason);
 		if (switches < 0)
-			printf("summary: ? exit-less switches (no copy of a member's counters), ");
+			printf("summary: ? exit-less switches (PMSW_IOC_XL_STATE failed), ");
 		else
 			printf("summary: %lld exit-less switches, ", switches);
 	}
 	print_vm_exits(xl);
-	if (sum >= 0)
-		xl->entries_before = (uint64_t)sum;
 	xl->stats_before = xl->stats;
 }
 
@@ -1275,9 +1268,6 @@ static int cmd_run(int argc, char **argv)
 			tables = false;
 		} else if (!strcmp(argv[i], "--trace")) {
 			trace = true;
-		} else if (!strcmp(argv[i], "--xl-copy") && i + 1 < argc) {
-			if (parse_xl_copy(argv[++i], &xl))
-				return EXIT_USAGE;
 		} else if (argv[i][0] == '-') {
 			return fail(EXIT_USAGE, "run: unknown option '%s' (or missing value)", argv[i]);
 		} else if (nfiles < 2) {
@@ -1287,15 +1277,12 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (nfiles != 2)
-		return fail(EXIT_USAGE, "usage: pmswitch run ORIGIN TARGET [--image FILE@GPA]... [--repeat N] [--mem BYTES] [--no-tables] [--trace] [--xl-copy MEMBER@GPA]...");
+		return fail(EXIT_USAGE, "usage: pmswitch run ORIGIN TARGET [--image FILE@GPA]... [--repeat N] [--mem BYTES] [--no-tables] [--trace]");
 	for (i = 0; i < 2; i++) {
 		ret = load_context_file(files[i], &ctx[i]);
 		if (ret)
 			return ret;
 	}
-	ret = xl_setup(&xl, ctx, files, mem);
-	if (ret)
-		return ret;
 
 	ret = open_dev(&s.fd);
 	if (ret)
@@ -1334,6 +1321,7 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	xl_start(&xl, s.fd, ctx);
 	ret = session_stats(s.fd, &xl.stats_before);
 	if (ret)
 		goto out;
@@ -1365,7 +1353,7 @@ static int cmd_run(int argc, char **argv)
 			       r.exit.reason,
 			       (unsigned long long)r.exit.qualification,
 			       (unsigned long long)r.exit.guest_physical);
-			xl_report(&xl, s.fd, s.mem, names, &r);
+			xl_report(&xl, s.fd, names, &r);
 			printf("}");
 		} else {
 			printf("run %u: %u transition(s)\n", rep + 1, r.total_transitions);
@@ -1373,7 +1361,7 @@ static int cmd_run(int argc, char **argv)
 			if (shown < r.total_transitions)
 				printf("  ... %u more (--trace shows all)\n",
 				       r.total_transitions - shown);
-			xl_report(&xl, s.fd, s.mem, names, &r);
+			xl_report(&xl, s.fd, names, &r);
 		}
 		cur = r.stop_context;
 		if (r.stop_reason != PMSW_STOP_HYPERCALL &&
@@ -1623,7 +1611,7 @@ static const struct command {
 	{ "check", cmd_check, "[--mem BYTES] FILE...",
 	  "check context files against the VM-entry rules, offline" },
 	{ "run", cmd_run, "ORIGIN TARGET",
-	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables, --xl-copy MEMBER@GPA" },
+	  "run two context files: --image FILE@GPA, --repeat N, --trace, --mem, --no-tables" },
 	{ "stats", cmd_stats, "",
 	  "VMWRITEs issued and elided, entries by type, exits by reason" },
 	{ "load", cmd_load, "[PATH]",

@@ -38,7 +38,7 @@
 #define XL_STACK_LOW	(XL_BASE + 0x7000)
 #define XL_STACK_TOP	(XL_BASE + 0x8000)
 
-/* The run's --xl-copy cell: entries, exits, id, as the state page has them. */
+/* The member's copy of entries, exits, id, as the state page has them. */
 #define XL_COPY		XL_DATA
 
 /*
@@ -48,8 +48,9 @@
  * CPU's own state: CR3, GDTR and IDTR must be this member's and RSP on
  * its stack, else the run stops with XL_WRONG_ENV. Then the routine's
  * counters are copied from the state page, which only this member's
- * view maps, to XL_COPY in its memory, where `pmswitch run --xl-copy`
- * reads them: the module has no ioctl that returns them.
+ * view maps, to XL_COPY in its memory, for the member's own checks
+ * (xl_ping.S); `pmswitch run` reads the page itself with
+ * PMSW_IOC_XL_STATE and does not depend on the copy.
  * Clobbers rax, rcx, rsi, rflags.
  */
 .macro XL_ARRIVED_FN
