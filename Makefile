@@ -28,8 +28,9 @@ KMOD_LIBS   := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
 SANITIZE    := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 PURE_SRCS := kmod/caps.c kmod/abi.c kmod/check.c kmod/ctxmap.c \
-	     kmod/vmcs_fields.c kmod/decode.c
+	     kmod/vmcs_fields.c kmod/decode.c kmod/native_check.c
 PURE_HDRS := kmod/pure.h kmod/caps.h kmod/abi.h kmod/check.h kmod/ctxmap.h \
+	     kmod/native_check.h \
 	     kmod/vmcs_fields.h kmod/decode.h uapi/linux/pmswitch.h
 KSFT_HDR  := $(KSFT_DIR)/kselftest_harness.h
 
@@ -46,7 +47,7 @@ SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     fuzz_test
 SELFTESTS += exitless_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
-UNITTESTS += xl_routine_test
+UNITTESTS += xl_routine_test native_check_test
 
 CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))

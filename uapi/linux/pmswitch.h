@@ -848,6 +848,97 @@ struct pmsw_run {
 	__u64 reserved[2];
 };
 
+/*
+ * ---------------------------------------------------------------------
+ * The native switch (Documentation/native.rst): the running kernel hands
+ * the calling CPU to a 64-bit target environment through the host-state
+ * area of a VMCS, the target runs outside VMX operation, and a return
+ * routine gives the CPU back to the kernel the same way.
+ * ---------------------------------------------------------------------
+ *
+ * The target's linear address space, built by the module: session
+ * memory at linear = guest-physical [0, size), and these module pages in
+ * the reserved range (PMSW_RESERVED_BASE + offset): the native code page
+ * (the trampoline the forward switch lands on, the return routine at
+ * PMSW_NATIVE_RETURN, default exception handlers), the native state page
+ * (what the routines save and read), a default IDT whose handlers return
+ * to Linux with the vector as stop reason, a default GDT (selectors
+ * PMSW_NATIVE_SEL_*) and 64-bit TSS, and stacks. A target may use its own
+ * GDT, IDT and TSS in session memory instead.
+ */
+#define PMSW_NATIVE_CODE	0x1000	/* offsets from PMSW_RESERVED_BASE */
+#define PMSW_NATIVE_STATE	0x2000
+#define PMSW_NATIVE_IDT		0x3000	/* 256 gates, limit 0xfff */
+#define PMSW_NATIVE_GDT		0x4000	/* null, code64, data, TSS: limit 0x27 */
+#define PMSW_NATIVE_TSS		0x4800	/* 64-bit TSS, limit 0x67 */
+#define PMSW_NATIVE_STACK	0x6000	/* top of the module's stack page */
+/* The return routine: the target calls it (CPL 0, 64-bit mode). */
+#define PMSW_NATIVE_RETURN	(PMSW_RESERVED_BASE + PMSW_NATIVE_CODE + 0x800)
+#define PMSW_NATIVE_SEL_CODE	0x08
+#define PMSW_NATIVE_SEL_DATA	0x10
+#define PMSW_NATIVE_SEL_TSS	0x18
+
+/* struct pmsw_native.stop_reason */
+#define PMSW_NATIVE_RETURNED	1	/* the target called the return routine */
+#define PMSW_NATIVE_EXCEPTION	2	/* a default handler: see vector */
+#define PMSW_NATIVE_LIMIT	3	/* the run-time limit's NMI */
+#define PMSW_NATIVE_NMI		4	/* an NMI not from the limit */
+
+/**
+ * struct pmsw_native - argument of PMSW_IOC_NATIVE.
+ * @size:	sizeof(struct pmsw_native).
+ * @flags:	0.
+ * @context:	in: pointer to the target, a struct pmsw_context checked by
+ *		the native rules (900-914, checks.rst): 64-bit, CR3 0 (the
+ *		module provides the page tables), interrupts off, valid host
+ *		state (SDM 27.2.2, 27.2.3). Its RIP, RSP, RFLAGS and general
+ *		registers are where and how the target starts.
+ * @limit_us:	in: run-time limit in microseconds; 0: the module's
+ *		default; at most the module parameter native_max_us.
+ * @cpu:	out: the CPU the target ran on.
+ * @stop_reason: out: PMSW_NATIVE_*.
+ * @vector:	out: exception vector (PMSW_NATIVE_EXCEPTION, _NMI, _LIMIT).
+ * @error_code:	out: the exception's error code, if it has one.
+ * @forward_exit: out: basic exit reason of the VM exit that loaded the
+ *		target (18: its VMCALL; 0: an NMI came first).
+ * @reserved:	0.
+ * @gpr:	out: the target's general registers when it stopped (x86
+ *		order; RSP in @rsp).
+ * @rip, @rsp, @rflags, @cr0, @cr3, @cr4, @cr2: out: the same. For a
+ *		return, RIP and RSP are as after the call's return.
+ * @forward_ticks: out: TSC ticks from just before VMLAUNCH to the
+ *		target's first instruction (under Bochs: instructions).
+ * @return_ticks: out: from the return routine's first instruction to
+ *		the kernel's.
+ * @target_ticks: out: from the target's first instruction to the
+ *		return routine's.
+ * @reason:	out: what happened, in words.
+ */
+struct pmsw_native {
+	__u32 size;
+	__u32 flags;
+	__u64 context;
+	__u32 limit_us;
+	__u32 cpu;
+	__u32 stop_reason;
+	__u32 vector;
+	__u64 error_code;
+	__u32 forward_exit;
+	__u32 reserved;
+	__u64 gpr[16];
+	__u64 rip;
+	__u64 rsp;
+	__u64 rflags;
+	__u64 cr0;
+	__u64 cr3;
+	__u64 cr4;
+	__u64 cr2;
+	__u64 forward_ticks;
+	__u64 return_ticks;
+	__u64 target_ticks;
+	char reason[128];
+};
+
 /**
  * struct pmsw_stats - argument of PMSW_IOC_STATS.
  * @size:	 sizeof(struct pmsw_stats).
@@ -878,5 +969,6 @@ struct pmsw_stats {
 #define PMSW_IOC_XL_STATE	_IOWR(PMSW_IOC_TYPE, 0x24, struct pmsw_xl_state_op)
 #define PMSW_IOC_RUN		_IOWR(PMSW_IOC_TYPE, 0x30, struct pmsw_run)
 #define PMSW_IOC_STATS		_IOWR(PMSW_IOC_TYPE, 0x31, struct pmsw_stats)
+#define PMSW_IOC_NATIVE		_IOWR(PMSW_IOC_TYPE, 0x40, struct pmsw_native)
 
 #endif /* _UAPI_LINUX_PMSWITCH_H */
