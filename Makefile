@@ -45,7 +45,7 @@ INTEGRITY_GUESTS := tools/guest/integrity.S
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test views_test ve_test \
 	     fuzz_test
-SELFTESTS += exitless_test
+SELFTESTS += exitless_test native_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 UNITTESTS += xl_routine_test native_check_test
 
@@ -95,6 +95,8 @@ $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/native_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/native_test: KSFT_CFLAGS += -pthread
 # The exit-less test also reads the switch routine's bytes.
 XL_ROUTINE_SRC := kmod/exitless_routine.S
 $(BUILD)/selftests/exitless_test: selftests/pmswitch/exitless_test.c \

@@ -20,6 +20,16 @@
 #define PMSW_NMI_ENTRY	asm_exc_nmi_noist
 #endif
 
+/*
+ * Unwind hint for code with no caller frame (a VM's guest RIP): renamed
+ * from UNWIND_HINT_EMPTY in 6.4.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define PMSW_UNWIND_HINT_NO_FRAME	UNWIND_HINT_UNDEFINED
+#else
+#define PMSW_UNWIND_HINT_NO_FRAME	UNWIND_HINT_EMPTY
+#endif
+
 #ifndef __ASSEMBLY__
 #include <linux/mm.h>
 #include <linux/syscore_ops.h>

@@ -23,6 +23,7 @@
 #include "probe.h"
 #include "refuse.h"
 #include "run.h"
+#include "native.h"
 #include "session.h"
 #include "vmcs.h"
 #include "vmx_cpu.h"
@@ -206,6 +207,8 @@ static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return pmsw_context_destroy(s, uarg);
 	case PMSW_IOC_XL_STATE:
 		return pmsw_xl_state(s, uarg);
+	case PMSW_IOC_NATIVE:
+		return pmsw_native(s, uarg);
 	case PMSW_IOC_RUN:
 		return pmsw_run(s, uarg);
 	case PMSW_IOC_STATS:
@@ -244,14 +247,19 @@ static int __init pmsw_init(void)
 	err = pmsw_vmx_init();
 	if (err)
 		goto err_enter;
-	err = misc_register(&pmsw_misc);
+	err = pmsw_native_init();
 	if (err)
 		goto err_vmx;
+	err = misc_register(&pmsw_misc);
+	if (err)
+		goto err_native;
 	pr_info("ABI %d, /dev/%s ready%s\n", PMSW_ABI_VERSION, PMSW_DEVICE_NAME,
 		pmsw_this_cpu_has_vmx() ? "" :
 		"; this CPU has no VMX (CPUID.1:ECX.VMX = 0), VMXON will fail");
 	return 0;
 
+err_native:
+	pmsw_native_exit();
 err_vmx:
 	pmsw_vmx_exit();
 err_enter:
@@ -264,6 +272,7 @@ static void __exit pmsw_exit(void)
 	misc_deregister(&pmsw_misc);
 	/* No file is open; the persistent reference is the last one. */
 	vmx_persistent(false);
+	pmsw_native_exit();
 	pmsw_vmx_exit();
 	pmsw_enter_exit_module();
 }

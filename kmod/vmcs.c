@@ -71,7 +71,7 @@ struct pmsw_vmcs *pmsw_vmcs_alloc(struct pmsw_vmx_counters *counters)
 }
 
 /* VMCLEAR on the CPU the VMCS is active on, interrupts off. */
-static void vmcs_clear_here(struct pmsw_vmcs *vmcs)
+void pmsw_vmcs_clear_here(struct pmsw_vmcs *vmcs)
 {
 	WARN_ON_ONCE(pmsw_vmclear(vmcs->phys) != PMSW_VMX_OK);
 	PMSW_COUNT(vmcs, vmclears);
@@ -88,7 +88,7 @@ static void vmcs_clear_ipi(void *arg)
 	struct pmsw_vmcs *vmcs = arg;
 
 	if (vmcs->cpu == smp_processor_id())
-		vmcs_clear_here(vmcs);
+		pmsw_vmcs_clear_here(vmcs);
 }
 
 /*
@@ -114,7 +114,7 @@ void pmsw_vmcs_clear_this_cpu(void)
 
 	list_for_each_entry_safe(vmcs, tmp, this_cpu_ptr(&loaded_vmcss),
 				 loaded_node)
-		vmcs_clear_here(vmcs);
+		pmsw_vmcs_clear_here(vmcs);
 }
 
 /*

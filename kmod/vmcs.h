@@ -63,6 +63,7 @@ struct pmsw_vmcs *pmsw_vmcs_alloc(struct pmsw_vmx_counters *counters);
 void pmsw_vmcs_free(struct pmsw_vmcs *vmcs);
 int pmsw_vmcs_load(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear(struct pmsw_vmcs *vmcs);
+void pmsw_vmcs_clear_here(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear_this_cpu(void);
 void pmsw_vmcs_emergency_clear_this_cpu(void);
 

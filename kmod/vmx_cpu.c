@@ -455,6 +455,12 @@ unsigned int pmsw_vmx_users(void)
 	return vmx_users;
 }
 
+/* This CPU's VMXON region, for the native return path; IRQs off. */
+u64 pmsw_vmx_this_cpu_vmxon_phys(void)
+{
+	return page_to_phys(this_cpu_ptr(&vmx_cpu)->vmxon_region);
+}
+
 bool pmsw_vmx_this_cpu_on(void)
 {
 	return this_cpu_read(vmx_cpu.on);

@@ -16,5 +16,6 @@ void pmsw_vmx_state_lock(void);
 void pmsw_vmx_state_unlock(void);
 unsigned int pmsw_vmx_users(void);
 bool pmsw_vmx_this_cpu_on(void);
+u64 pmsw_vmx_this_cpu_vmxon_phys(void);
 
 #endif /* PMSW_VMX_CPU_H */

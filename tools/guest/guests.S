@@ -489,4 +489,94 @@ GUEST(xl_member32)
 	hlt
 END(xl_member32)
 
+/*
+ * Native switch targets (native_test.c), 64-bit, run outside VMX
+ * operation on the module's page tables. Their data page is 0x2000
+ * after their code (layout NR_* in native_test.c).
+ *
+ * native_report64: record what the forward switch loaded (CR0, CR3,
+ * CR4, EFER, GDTR, IDTR, TR, CS, SS, DS, RSP, RFLAGS, RDI), then show
+ * that VMX operation is off: with a copy of the module's IDT whose #UD
+ * gate is its own, VMREAD must raise #UD. Then call the return routine.
+ */
+#define NATIVE_RETURN	0xffc01800	/* PMSW_NATIVE_RETURN */
+#define NR_DATA		0x2000
+#define NR_IDT		0x3000
+	.code64
+GUEST(native_report64)
+.Lnr:
+	mov	%rsp, .Lnr + NR_DATA + 88(%rip)
+	pushf
+	pop	.Lnr + NR_DATA + 96(%rip)
+	mov	%rdi, .Lnr + NR_DATA + 112(%rip)
+	lea	.Lnr + NR_DATA(%rip), %rbx
+	mov	%cr0, %rax
+	mov	%rax, 0(%rbx)
+	mov	%cr3, %rax
+	mov	%rax, 8(%rbx)
+	mov	%cr4, %rax
+	mov	%rax, 16(%rbx)
+	mov	$0xc0000080, %ecx
+	rdmsr
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, 24(%rbx)
+	sgdt	38(%rbx)		/* limit at 38, base at 40 */
+	sidt	54(%rbx)		/* limit at 54, base at 56 */
+	str	%ax
+	movzwl	%ax, %eax
+	mov	%rax, 64(%rbx)
+	mov	%cs, %eax
+	mov	%rax, 72(%rbx)
+	mov	%ss, %eax
+	mov	%rax, 80(%rbx)
+	mov	%ds, %eax
+	mov	%rax, 120(%rbx)
+	/* A copy of the IDT in force, with its own #UD handler. */
+	mov	56(%rbx), %rsi
+	lea	.Lnr + NR_IDT(%rip), %rdi
+	mov	$512, %ecx
+	rep movsq
+	lea	.Lnr + NR_IDT(%rip), %rdi
+	lea	.Lnr_ud(%rip), %rax
+	mov	%ax, 6 * 16(%rdi)
+	shr	$16, %rax
+	mov	%ax, 6 * 16 + 6(%rdi)
+	shr	$16, %rax
+	mov	%eax, 6 * 16 + 8(%rdi)
+	movw	$0xfff, 128(%rbx)
+	mov	%rdi, 130(%rbx)
+	lidt	128(%rbx)
+	movq	$0, 104(%rbx)
+	vmread	%rax, %rcx		/* 0f 78 c1: #UD outside VMX operation */
+	lidt	54(%rbx)
+	mov	$NATIVE_RETURN, %eax
+	call	*%rax
+	hlt
+.Lnr_ud:
+	incq	104(%rbx)
+	addq	$3, (%rsp)		/* past the VMREAD */
+	iretq
+END(native_report64)
+
+/* A divide error (vector 0) at a known place. */
+GUEST(native_divide64)
+	xor	%ecx, %ecx
+	mov	$1, %eax
+	xor	%edx, %edx
+	div	%ecx
+	hlt
+END(native_divide64)
+
+/* A read of linear 0x40000000, which the module's tables do not map. */
+GUEST(native_unmapped64)
+	mov	0x40000000, %rax
+	hlt
+END(native_unmapped64)
+
+/* Forever, interrupts off: only the run-time limit ends it. */
+GUEST(native_loop64)
+1:	jmp	1b
+END(native_loop64)
+
 	.section .note.GNU-stack, "", @progbits

@@ -94,6 +94,10 @@ DECLARE_GUEST(xl_member64);
 DECLARE_GUEST(xl_attack64);
 DECLARE_GUEST(xl_marker64);
 DECLARE_GUEST(xl_member32);
+DECLARE_GUEST(native_report64);
+DECLARE_GUEST(native_divide64);
+DECLARE_GUEST(native_unmapped64);
+DECLARE_GUEST(native_loop64);
 
 #define LOAD_GUEST(mem, gpa, name) \
 	memcpy((mem) + (gpa), guest_##name, guest_##name##_end - guest_##name)

@@ -108,6 +108,9 @@ suite lifetime_test ./lifetime_test
 suite stress_test ./stress_test
 suite cpu_checks_test ./cpu_checks_test
 suite cli_run_test ./run_test.sh /pmswitch
+# Before kvm_conflict_test: KVM must still load after 1,000 native
+# round trips.
+suite native_test ./native_test
 suite kvm_conflict_test ./kvm_conflict_test
 # The ioctl fuzzer: the 50,000 operations on the 2-CPU Haswell
 # machine of each line (~105 s of the fuzzer under Bochs), each line with
