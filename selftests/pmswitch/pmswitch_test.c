@@ -350,6 +350,25 @@ TEST_F(dev, test_hooks_are_not_module_parameters)
 }
 
 /*
+ * Why the test hook @path cannot be used, or NULL: debugfs not mounted, or
+ * a kernel in lockdown, which refuses to open writable debugfs files
+ * (EPERM). A hook missing from a mounted debugfs is a failure, not this.
+ */
+static const char *hook_unusable(const char *path)
+{
+	int fd;
+
+	if (access(DEBUGFS_DIR, F_OK))
+		return DEBUGFS_DIR " missing (debugfs not mounted?)";
+	fd = open(path, O_RDWR);
+	if (fd < 0 && errno == EPERM)
+		return "kernel lockdown: the debugfs test hooks cannot be opened";
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
  * A hook reads -1 and refuses what is neither -1 nor a possible CPU with
  * EINVAL and one log line that says why.
  */
@@ -388,11 +407,12 @@ static void check_hook(struct __test_metadata *_metadata, int kmsg,
 
 TEST_F(dev, debugfs_test_hooks_are_inert_and_refuse_bad_cpus)
 {
+	const char *why = hook_unusable(HOOK_FAIL_VMXON);
 	struct stat st;
 
 	NEED_DEVICE();
-	if (access(DEBUGFS_DIR, F_OK))
-		SKIP(return, DEBUGFS_DIR " missing (debugfs not mounted?)");
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, stat(HOOK_FAIL_VMXON, &st));
 	EXPECT_EQ(0600, st.st_mode & 0777);
 	ASSERT_EQ(0, stat(HOOK_FAKE_CAPS, &st));
@@ -427,11 +447,14 @@ TEST_F(dev, vmx_follows_cpu_hotplug)
 
 TEST_F(dev, vmxon_refused_on_one_cpu_rolls_back_the_others)
 {
+	const char *why = hook_unusable(HOOK_FAIL_VMXON);
 	char cpu[16];
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(HOOK_FAIL_VMXON, W_OK))
-		SKIP(return, "needs 2 CPUs and the debugfs hook " HOOK_FAIL_VMXON);
+	if (online_cpus() < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (why)
+		SKIP(return, "%s", why);
 
 	snprintf(cpu, sizeof(cpu), "%u", online_cpus() - 1);
 	ASSERT_EQ(0, write_file(HOOK_FAIL_VMXON, cpu));
@@ -453,12 +476,15 @@ TEST_F(dev, vmxon_refused_on_one_cpu_rolls_back_the_others)
 
 TEST_F(dev, vmxon_refused_when_a_cpu_reports_other_capabilities)
 {
+	const char *why = hook_unusable(HOOK_FAKE_CAPS);
 	char cpu[16], msg[128];
 	unsigned int last = online_cpus() - 1;
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(HOOK_FAKE_CAPS, W_OK))
-		SKIP(return, "needs 2 CPUs and the debugfs hook " HOOK_FAKE_CAPS);
+	if (online_cpus() < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (why)
+		SKIP(return, "%s", why);
 
 	snprintf(cpu, sizeof(cpu), "%u", last);
 	ASSERT_EQ(0, write_file(HOOK_FAKE_CAPS, cpu));
@@ -487,12 +513,14 @@ TEST_F(dev, vmxon_refused_when_a_cpu_reports_other_capabilities)
 
 TEST_F(dev, cpu_with_other_capabilities_cannot_come_online)
 {
+	const char *why = hook_unusable(HOOK_FAKE_CAPS);
 	int err;
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK) ||
-	    access(HOOK_FAKE_CAPS, W_OK))
-		SKIP(return, "needs CPU1, CPU hotplug and the debugfs hook " HOOK_FAKE_CAPS);
+	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK))
+		SKIP(return, "needs CPU1 and CPU hotplug");
+	if (why)
+		SKIP(return, "%s", why);
 
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
 	ASSERT_EQ(0, write_file(CPU1_ONLINE, "0"));
