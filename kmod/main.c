@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
@@ -20,6 +21,7 @@
 #include <linux/pmswitch.h>
 
 #include "abi.h"
+#include "hooks.h"
 #include "probe.h"
 #include "refuse.h"
 #include "run.h"
@@ -235,6 +237,61 @@ static struct miscdevice pmsw_misc = {
 	.mode	= 0600,
 };
 
+static struct dentry *pmsw_debugfs;
+
+static ssize_t cpu_hook_read(struct file *file, char __user *buf,
+			     size_t len, loff_t *pos)
+{
+	int *hook = file->private_data;
+	char val[16];
+	int n;
+
+	n = scnprintf(val, sizeof(val), "%d\n", READ_ONCE(*hook));
+	return simple_read_from_buffer(buf, len, pos, val, n);
+}
+
+static ssize_t cpu_hook_write(struct file *file, const char __user *buf,
+			      size_t len, loff_t *pos)
+{
+	const char *name = file_dentry(file)->d_name.name;
+	int *hook = file->private_data;
+	int cpu, err;
+
+	err = kstrtoint_from_user(buf, len, 0, &cpu);
+	if (err)
+		return pmsw_refuse(err, name, "not a number");
+	if (cpu != -1 && (cpu < 0 || cpu >= nr_cpu_ids))
+		return pmsw_refuse(-EINVAL, name, "neither -1 nor a possible CPU");
+	WRITE_ONCE(*hook, cpu);
+	return len;
+}
+
+static const struct file_operations cpu_hook_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= cpu_hook_read,
+	.write	= cpu_hook_write,
+	.llseek	= default_llseek,
+};
+
+/* debugfs_create_file()'s proxy keeps a removed file's calls out. */
+void pmsw_debugfs_cpu_hook(struct dentry *dir, const char *name, int *hook)
+{
+	debugfs_create_file(name, 0600, dir, hook, &cpu_hook_fops);
+}
+
+/*
+ * Without debugfs (CONFIG_DEBUG_FS=n, debugfs=off) the directory is an
+ * error pointer, every file creation in it does nothing and the hooks stay
+ * inert at -1.
+ */
+static void pmsw_debugfs_init(void)
+{
+	pmsw_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	pmsw_probe_debugfs(pmsw_debugfs);
+	pmsw_vmx_debugfs(pmsw_debugfs);
+}
+
 static int __init pmsw_init(void)
 {
 	int err;
@@ -247,6 +304,7 @@ static int __init pmsw_init(void)
 	err = pmsw_vmx_init();
 	if (err)
 		goto err_enter;
+	pmsw_debugfs_init();
 	err = pmsw_native_init();
 	if (err)
 		goto err_vmx;
@@ -261,6 +319,7 @@ static int __init pmsw_init(void)
 err_native:
 	pmsw_native_exit();
 err_vmx:
+	debugfs_remove(pmsw_debugfs);
 	pmsw_vmx_exit();
 err_enter:
 	pmsw_enter_exit_module();
@@ -273,6 +332,8 @@ static void __exit pmsw_exit(void)
 	/* No file is open; the persistent reference is the last one. */
 	vmx_persistent(false);
 	pmsw_native_exit();
+	/* Before the state its files read goes away. */
+	debugfs_remove(pmsw_debugfs);
 	pmsw_vmx_exit();
 	pmsw_enter_exit_module();
 }

@@ -10,7 +10,6 @@
 #include <linux/bits.h>
 #include <linux/cpu.h>
 #include <linux/kernel.h>
-#include <linux/moduleparam.h>
 #include <linux/smp.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -19,6 +18,7 @@
 #include <asm/tlbflush.h>
 
 #include "caps.h"
+#include "hooks.h"
 #include "probe.h"
 #include "vmx_cpu.h"
 
@@ -29,15 +29,13 @@ struct cpu_probe {
 };
 
 /*
- * Test hook: the CPU whose capability MSRs read as if that CPU were not
- * like the others (IA32_VMX_VMCS_ENUM reports another highest field
- * index), so that the selftests can check that VMXON refuses a machine
- * whose CPUs differ. -1 (the default) changes nothing.
+ * Test hook (debugfs pmswitch/fake_caps_differ_on_cpu): the CPU whose
+ * capability MSRs read as if that CPU were not like the others
+ * (IA32_VMX_VMCS_ENUM reports another highest field index), so that the
+ * selftests can check that VMXON refuses a machine whose CPUs differ. -1
+ * (the default) changes nothing.
  */
 static int fake_caps_differ_on_cpu = -1;
-module_param(fake_caps_differ_on_cpu, int, 0600);
-MODULE_PARM_DESC(fake_caps_differ_on_cpu,
-		 "test only: alter the VMX capabilities read on this CPU (-1: none)");
 
 /* IA32_VMX_VMCS_ENUM bits 9:1 are the highest field index (SDM A.9). */
 #define FAKE_VMCS_ENUM_FLIP	BIT_ULL(1)
@@ -162,6 +160,12 @@ void pmsw_read_caps(struct pmsw_vmx_caps *c)
 	/* Raw: callers outside VMXON may run preemptible. */
 	if (raw_smp_processor_id() == READ_ONCE(fake_caps_differ_on_cpu))
 		c->vmcs_enum ^= FAKE_VMCS_ENUM_FLIP;
+}
+
+void pmsw_probe_debugfs(struct dentry *dir)
+{
+	pmsw_debugfs_cpu_hook(dir, "fake_caps_differ_on_cpu",
+			      &fake_caps_differ_on_cpu);
 }
 
 static void probe_this_cpu(void *arg)

@@ -25,7 +25,6 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
@@ -41,6 +40,7 @@
 
 #include "caps.h"
 #include "compat.h"
+#include "hooks.h"
 #include "probe.h"
 #include "vmcs.h"
 #include "vmx_cpu.h"
@@ -70,14 +70,12 @@ static struct pmsw_vmx_caps ref_caps;
 static unsigned int ref_cpu;
 
 /*
- * Test hook: the CPU whose VMXON is refused as if another hypervisor held
- * VMX there, so that the selftests can check the roll-back of the other
- * CPUs. -1 (the default) injects nothing.
+ * Test hook (debugfs pmswitch/fail_vmxon_on_cpu): the CPU whose VMXON is
+ * refused as if another hypervisor held VMX there, so that the selftests
+ * can check the roll-back of the other CPUs. -1 (the default) injects
+ * nothing.
  */
 static int fail_vmxon_on_cpu = -1;
-module_param(fail_vmxon_on_cpu, int, 0600);
-MODULE_PARM_DESC(fail_vmxon_on_cpu,
-		 "test only: refuse VMXON on this CPU with -EBUSY (-1: none)");
 
 /*
  * A session derives its VMCS controls from one CPU's capabilities and may
@@ -126,7 +124,8 @@ static int vmx_cpu_check(struct vmx_cpu *v, struct pmsw_vmx_caps *caps)
 	if (ret)
 		return ret;
 	if (smp_processor_id() == READ_ONCE(fail_vmxon_on_cpu))
-		return pmsw_why(-EBUSY, "VMX in use (injected by fail_vmxon_on_cpu)", &v->why);
+		return pmsw_why(-EBUSY, "VMX in use (injected by fail_vmxon_on_cpu)",
+				&v->why);
 	if (!v->vmxon_region)
 		return pmsw_why(-ENOMEM, "no VMXON region for this CPU", &v->why);
 	return 0;
@@ -261,7 +260,6 @@ static bool emerg_registered;
 static bool kvm_before_us;
 static unsigned long kvm_vendors_seen;
 static const char *const kvm_vendors[] = { "kvm_intel", "kvm_amd" };
-static struct dentry *vmx_debugfs;
 
 /*
  * Runs with no lock safe to take and pmswitch's bookkeeping possibly
@@ -385,19 +383,20 @@ static int emerg_init(void)
 	mutex_lock(&vmx_lock);
 	kvm_before_us = kvm_loaded();
 	mutex_unlock(&vmx_lock);
-
-	vmx_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	debugfs_create_file("emergency_callback", 0444, vmx_debugfs, NULL,
-			    &emerg_fops);
 	return 0;
 }
 
 static void emerg_exit(void)
 {
-	debugfs_remove(vmx_debugfs);
 	unregister_module_notifier(&vmx_module_nb);
 	/* VMX is off by now, so the callback is out of the slot. */
 	WARN_ON_ONCE(emerg_registered);
+}
+
+void pmsw_vmx_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("emergency_callback", 0444, dir, NULL, &emerg_fops);
+	pmsw_debugfs_cpu_hook(dir, "fail_vmxon_on_cpu", &fail_vmxon_on_cpu);
 }
 
 /* Take a reference on VMX operation. */

@@ -26,9 +26,12 @@
 #include "pmsw_util.h"
 #include "caps.h"
 
-#define SYSFS_FAIL_PARAM "/sys/module/pmswitch/parameters/fail_vmxon_on_cpu"
-#define SYSFS_FAKE_CAPS "/sys/module/pmswitch/parameters/fake_caps_differ_on_cpu"
-#define EMERGENCY_FILE	"/sys/kernel/debug/pmswitch/emergency_callback"
+/* Test hooks live in debugfs, not among the module parameters. */
+#define DEBUGFS_DIR	"/sys/kernel/debug/pmswitch"
+#define HOOK_FAIL_VMXON	DEBUGFS_DIR "/fail_vmxon_on_cpu"
+#define HOOK_FAKE_CAPS	DEBUGFS_DIR "/fake_caps_differ_on_cpu"
+#define EMERGENCY_FILE	DEBUGFS_DIR "/emergency_callback"
+#define PARAMS_DIR	"/sys/module/pmswitch/parameters"
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
 
 FIXTURE(dev) {
@@ -335,6 +338,89 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+TEST_F(dev, test_hooks_are_not_module_parameters)
+{
+	NEED_DEVICE();
+	/* allow_cpu_checks is a feature and stays a parameter. */
+	ASSERT_EQ(0, access(PARAMS_DIR "/allow_cpu_checks", F_OK));
+	EXPECT_EQ(-1, access(PARAMS_DIR "/fail_vmxon_on_cpu", F_OK));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, access(PARAMS_DIR "/fake_caps_differ_on_cpu", F_OK));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/*
+ * Why the test hook @path cannot be used, or NULL: debugfs not mounted, or
+ * a kernel in lockdown, which refuses to open writable debugfs files
+ * (EPERM). A hook missing from a mounted debugfs is a failure, not this.
+ */
+static const char *hook_unusable(const char *path)
+{
+	int fd;
+
+	if (access(DEBUGFS_DIR, F_OK))
+		return DEBUGFS_DIR " missing (debugfs not mounted?)";
+	fd = open(path, O_RDWR);
+	if (fd < 0 && errno == EPERM)
+		return "kernel lockdown: the debugfs test hooks cannot be opened";
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * A hook reads -1 and refuses what is neither -1 nor a possible CPU with
+ * EINVAL and one log line that says why.
+ */
+static void check_hook(struct __test_metadata *_metadata, int kmsg,
+		       const char *path)
+{
+	static const struct {
+		const char *val, *why;
+	} bad[] = {
+		{ "-2", "neither -1 nor a possible CPU (errno 22)" },
+		{ "1000000", "neither -1 nor a possible CPU (errno 22)" },
+		{ "1x", "not a number (errno 22)" },
+		{ "cpu1", "not a number (errno 22)" },
+	};
+	char val[32];
+	unsigned int i;
+
+	ASSERT_EQ(0, read_line(path, val, sizeof(val)));
+	EXPECT_STREQ("-1", val);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, write_file(path, bad[i].val));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("wrote '%s' to %s", bad[i].val, path);
+		EXPECT_TRUE(pmsw_kmsg_has(kmsg, bad[i].why))
+			TH_LOG("no log line '%s'", bad[i].why);
+	}
+	ASSERT_EQ(0, read_line(path, val, sizeof(val)));
+	EXPECT_STREQ("-1", val);
+
+	/* "0\n" as echo writes it: accepted and read back; then reset. */
+	ASSERT_EQ(0, write_file(path, "0\n"));
+	ASSERT_EQ(0, read_line(path, val, sizeof(val)));
+	EXPECT_STREQ("0", val);
+	ASSERT_EQ(0, write_file(path, "-1"));
+}
+
+TEST_F(dev, debugfs_test_hooks_are_inert_and_refuse_bad_cpus)
+{
+	const char *why = hook_unusable(HOOK_FAIL_VMXON);
+	struct stat st;
+
+	NEED_DEVICE();
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, stat(HOOK_FAIL_VMXON, &st));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	ASSERT_EQ(0, stat(HOOK_FAKE_CAPS, &st));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	check_hook(_metadata, self->kmsg, HOOK_FAIL_VMXON);
+	check_hook(_metadata, self->kmsg, HOOK_FAKE_CAPS);
+}
+
 TEST_F(dev, vmx_follows_cpu_hotplug)
 {
 	const char *online = CPU1_ONLINE;
@@ -361,17 +447,20 @@ TEST_F(dev, vmx_follows_cpu_hotplug)
 
 TEST_F(dev, vmxon_refused_on_one_cpu_rolls_back_the_others)
 {
+	const char *why = hook_unusable(HOOK_FAIL_VMXON);
 	char cpu[16];
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(SYSFS_FAIL_PARAM, W_OK))
-		SKIP(return, "needs 2 CPUs and the fail_vmxon_on_cpu hook");
+	if (online_cpus() < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (why)
+		SKIP(return, "%s", why);
 
 	snprintf(cpu, sizeof(cpu), "%u", online_cpus() - 1);
-	ASSERT_EQ(0, write_file(SYSFS_FAIL_PARAM, cpu));
+	ASSERT_EQ(0, write_file(HOOK_FAIL_VMXON, cpu));
 	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 0));
 	EXPECT_EQ(EBUSY, errno);
-	ASSERT_EQ(0, write_file(SYSFS_FAIL_PARAM, "-1"));
+	ASSERT_EQ(0, write_file(HOOK_FAIL_VMXON, "-1"));
 
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
 	EXPECT_EQ(0, self->s.info.vmx_users);
@@ -387,21 +476,24 @@ TEST_F(dev, vmxon_refused_on_one_cpu_rolls_back_the_others)
 
 TEST_F(dev, vmxon_refused_when_a_cpu_reports_other_capabilities)
 {
+	const char *why = hook_unusable(HOOK_FAKE_CAPS);
 	char cpu[16], msg[128];
 	unsigned int last = online_cpus() - 1;
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(SYSFS_FAKE_CAPS, W_OK))
-		SKIP(return, "needs 2 CPUs and the fake_caps_differ_on_cpu hook");
+	if (online_cpus() < 2)
+		SKIP(return, "needs 2 CPUs");
+	if (why)
+		SKIP(return, "%s", why);
 
 	snprintf(cpu, sizeof(cpu), "%u", last);
-	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, cpu));
+	ASSERT_EQ(0, write_file(HOOK_FAKE_CAPS, cpu));
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
 	EXPECT_EQ(PMSW_CPU_CAPS_DIFFER,
 		  self->s.cpus[last].flags & PMSW_CPU_CAPS_DIFFER);
 	EXPECT_EQ(-1, ioctl(self->fd, PMSW_IOC_VMXON, 0));
 	EXPECT_EQ(EXDEV, errno);
-	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "-1"));
+	ASSERT_EQ(0, write_file(HOOK_FAKE_CAPS, "-1"));
 
 	/* Every CPU was rolled back, and the log names CPU and MSR. */
 	ASSERT_EQ(0, pmsw_get_info(self->fd, &self->s));
@@ -421,18 +513,20 @@ TEST_F(dev, vmxon_refused_when_a_cpu_reports_other_capabilities)
 
 TEST_F(dev, cpu_with_other_capabilities_cannot_come_online)
 {
+	const char *why = hook_unusable(HOOK_FAKE_CAPS);
 	int err;
 
 	NEED_VMX();
-	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK) ||
-	    access(SYSFS_FAKE_CAPS, W_OK))
-		SKIP(return, "needs CPU1, CPU hotplug and the fake_caps_differ_on_cpu hook");
+	if (online_cpus() < 2 || access(CPU1_ONLINE, W_OK))
+		SKIP(return, "needs CPU1 and CPU hotplug");
+	if (why)
+		SKIP(return, "%s", why);
 
 	ASSERT_EQ(0, ioctl(self->fd, PMSW_IOC_VMXON, 0));
 	ASSERT_EQ(0, write_file(CPU1_ONLINE, "0"));
-	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "1"));
+	ASSERT_EQ(0, write_file(HOOK_FAKE_CAPS, "1"));
 	err = write_file(CPU1_ONLINE, "1") ? errno : 0;
-	ASSERT_EQ(0, write_file(SYSFS_FAKE_CAPS, "-1"));
+	ASSERT_EQ(0, write_file(HOOK_FAKE_CAPS, "-1"));
 	EXPECT_EQ(EXDEV, err);
 	EXPECT_TRUE(pmsw_kmsg_has(self->kmsg,
 				  "CPU1 cannot come online while pmswitch holds VMX: capability MSR IA32_VMX_VMCS_ENUM"));

@@ -131,7 +131,14 @@ suite fuzz_test env PMSW_FUZZ_OPS=$fuzz_ops \
 suite exitless_test ./exitless_test
 suite cli_xl_test ./run_test.sh /pmswitch exitless
 check "rmmod pmswitch" rmmod pmswitch
+# The test hooks are debugfs files (pmswitch_test), removed with the
+# module and created again with it.
+check "rmmod removes debugfs pmswitch/ and its test hooks" \
+	test ! -e /sys/kernel/debug/pmswitch
 check "insmod pmswitch.ko again" insmod ./pmswitch.ko
+check "insmod creates the debugfs test hooks, inert (-1)" \
+	sh -c 'test "$(cat /sys/kernel/debug/pmswitch/fail_vmxon_on_cpu)" = -1 &&
+	       test "$(cat /sys/kernel/debug/pmswitch/fake_caps_differ_on_cpu)" = -1'
 
 # Power off with VMX still held: the reboot notifier must leave VMX
 # operation on every CPU; run-tests looks for its log line.
