@@ -75,12 +75,19 @@ $(BUILD)/examples/%.bin: tools/pmswitch/examples/%.S
 
 selftests: $(SELFTEST_BINS)
 
-$(CLI): tools/pmswitch/pmswitch.c tools/pmswitch/ctxfile.c \
-	tools/pmswitch/ctxfile.h $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
+# The CLI: main.c dispatches, one cmd_*.c per command, one JSON writer.
+CLI_SRCS := $(wildcard tools/pmswitch/*.c)
+CLI_HDRS := $(wildcard tools/pmswitch/*.h)
+# One version for the module and the CLI: VERSION if there is one, else
+# the module's MODULE_VERSION.
+PMSW_VERSION ?= $(shell cat VERSION 2>/dev/null || \
+		  sed -n 's/^MODULE_VERSION("\(.*\)");/\1/p' kmod/main.c)
+$(CLI): $(CLI_SRCS) $(CLI_HDRS) $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
 	$(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Itools/pmswitch -o $@ $< \
-		tools/pmswitch/ctxfile.c $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
+	$(CC) $(USER_CFLAGS) -Itools/pmswitch \
+		-DPMSW_CLI_VERSION='"$(PMSW_VERSION)"' -o $@ \
+		$(CLI_SRCS) $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
 
 $(KSFT_HDR):
 	tools/build/ksft-headers $(KSFT_DIR)
