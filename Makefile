@@ -5,6 +5,7 @@
 #   make              pmswitch.ko (against KDIR), the CLI and the selftests
 #   make module       pmswitch.ko only; W=1 is passed on to kbuild
 #   make tools        the pmswitch CLI, statically linked
+#   make man          pmswitch(8) and pmswitch-context(5) from Documentation/
 #   make selftests    the kselftest suite, statically linked
 #   make check        host unit tests of the pure logic, built and run here
 #   make clean
@@ -53,9 +54,9 @@ CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
 
-.PHONY: all module tools selftests check clitest fuzz bench install clean
+.PHONY: all module tools selftests check clitest fuzz bench install clean man
 
-all: module tools selftests
+all: module tools selftests man
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -75,12 +76,19 @@ $(BUILD)/examples/%.bin: tools/pmswitch/examples/%.S
 
 selftests: $(SELFTEST_BINS)
 
-$(CLI): tools/pmswitch/pmswitch.c tools/pmswitch/ctxfile.c \
-	tools/pmswitch/ctxfile.h $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
+# The CLI: main.c dispatches, one cmd_*.c per command, one JSON writer.
+CLI_SRCS := $(wildcard tools/pmswitch/*.c)
+CLI_HDRS := $(wildcard tools/pmswitch/*.h)
+# One version for the module and the CLI: VERSION if there is one, else
+# the module's MODULE_VERSION.
+PMSW_VERSION ?= $(shell cat VERSION 2>/dev/null || \
+		  sed -n 's/^MODULE_VERSION("\(.*\)");/\1/p' kmod/main.c)
+$(CLI): $(CLI_SRCS) $(CLI_HDRS) $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
 	$(SELFTEST_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Itools/pmswitch -o $@ $< \
-		tools/pmswitch/ctxfile.c $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
+	$(CC) $(USER_CFLAGS) -Itools/pmswitch \
+		-DPMSW_CLI_VERSION='"$(PMSW_VERSION)"' -o $@ \
+		$(CLI_SRCS) $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
 
 $(KSFT_HDR):
 	tools/build/ksft-headers $(KSFT_DIR)
@@ -140,17 +148,37 @@ $(BUILD)/unit/ctxfile_test: EXTRA_SRCS = $(CTXFILE)
 $(BUILD)/unit/xl_routine_test: $(XL_ROUTINE_SRC)
 $(BUILD)/unit/xl_routine_test: EXTRA_SRCS = $(XL_ROUTINE_SRC)
 
-# "pmswitch check" end to end on the host; the completion parses.
-clitest: $(CLI)
+# The CLI end to end on the host (check, options, errors, JSON parsed,
+# completion); the completion and the man pages parse.
+clitest: $(CLI) $(MANPAGES)
 	tests/cli/check_test.sh $(CLI)
 	bash -n tools/pmswitch/pmswitch.bash
+	for m in $(MANPAGES); do groff -t -man -ww -z $$m 2>&1 | (! grep .) || \
+		exit 1; done
 
-# The CLI, its man page and bash completion (PREFIX, DESTDIR as usual).
+# The man pages, generated from the reStructuredText that documents the
+# CLI and the context files, so that they cannot drift from it: rst2man
+# from Debian's python3-docutils (tools/lib.sh installs it); any docutils
+# warning fails the build.
+RST2MAN ?= $(shell command -v rst2man || command -v rst2man.py || echo rst2man)
+MANPAGES := $(BUILD)/man/pmswitch.8 $(BUILD)/man/pmswitch-context.5
+man: $(MANPAGES)
+
+$(BUILD)/man/pmswitch.8: Documentation/cli.rst
+	@mkdir -p $(@D)
+	$(RST2MAN) --halt=warning $< $@
+$(BUILD)/man/pmswitch-context.5: Documentation/context-files.rst
+	@mkdir -p $(@D)
+	$(RST2MAN) --halt=warning $< $@
+
+# The CLI, its man pages and bash completion (PREFIX, DESTDIR as usual).
 PREFIX ?= /usr/local
-install: $(CLI)
+install: $(CLI) $(MANPAGES)
 	install -D -m 755 $(CLI) $(DESTDIR)$(PREFIX)/sbin/pmswitch
-	install -D -m 644 Documentation/pmswitch.8 \
+	install -D -m 644 $(BUILD)/man/pmswitch.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/pmswitch.8
+	install -D -m 644 $(BUILD)/man/pmswitch-context.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/pmswitch-context.5
 	install -D -m 644 tools/pmswitch/pmswitch.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pmswitch
 

@@ -14,7 +14,7 @@ install_deps() {
 		linux-headers-amd64 linux-source \
 		busybox-static cpio xz-utils clang libclang-rt-14-dev libkmod-dev pkg-config \
 		bochs bochs-term bochsbios vgabios xorriso isolinux syslinux-common \
-		qemu-system-x86 zstd binutils
+		qemu-system-x86 zstd binutils jq python3-docutils
 }
 
 # make_payload LINE JOB DIR: the module built for LINE, the static CLI and
@@ -34,8 +34,12 @@ make_payload() {
 	cp "$TOP/tests/cli/run_test.sh" "$TOP/tests/cli/kmod_test.sh" "$dir/"
 	# The CLI links libkmod dynamically: its libraries and loader go to
 	# the same paths in the guest.
+	# jq parses the CLI's --json output in the CLI tests: it goes along
+	# with its libraries the same way.
 	local lib
-	for lib in $(ldd "$TOP/build/pmswitch" | grep -o '/[^ ]*'); do
+	cp "$(command -v jq)" "$dir/jq"
+	for lib in $({ ldd "$TOP/build/pmswitch"; ldd "$dir/jq"; } |
+		     grep -o '/[^ ]*' | sort -u); do
 		mkdir -p "$dir/rootfs$(dirname "$lib")"
 		cp -L "$lib" "$dir/rootfs$lib"
 	done

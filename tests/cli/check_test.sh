@@ -9,22 +9,55 @@ cli=${1:?usage: check_test.sh PATH-TO-pmswitch}
 dir=$(cd "$(dirname "$0")" && pwd)/ctx
 n=0 pass=0 fail=0
 
-t() {	# t NAME EXPECTED-EXIT EXPECTED-OUTPUT-SUBSTRING CMD...
-	local name=$1 want_rc=$2 want=$3 out rc
+# json_valid FILE: FILE is one JSON document (python3, else jq).
+json_valid() {
+	if command -v python3 >/dev/null; then
+		python3 -m json.tool "$1" >/dev/null
+	else
+		jq -e . "$1" >/dev/null
+	fi
+}
+
+# t NAME EXPECTED-EXIT EXPECTED-OUTPUT-SUBSTRING CMD...: with --json or
+# -j on the command line, stdout must also parse as one JSON document.
+t() {
+	local name=$1 want_rc=$2 want=$3 out rc a bad=
 	shift 3
 	n=$((n + 1))
-	out=$("$@" 2>&1)
+	"$@" >"$tmp/stdout" 2>"$tmp/stderr"
 	rc=$?
-	if [ "$rc" = "$want_rc" ] && [[ $out == *"$want"* ]]; then
+	out=$(cat "$tmp/stdout" "$tmp/stderr")
+	for a in "$@"; do
+		if [ "$a" = --json ] || [ "$a" = -j ]; then
+			json_valid "$tmp/stdout" 2>"$tmp/json_err" ||
+				bad="stdout is not valid JSON: $(cat "$tmp/json_err")"
+			break
+		fi
+	done
+	if [ "$rc" = "$want_rc" ] && [[ $out == *"$want"* ]] && [ -z "$bad" ]; then
 		pass=$((pass + 1))
 		echo "ok $n $name"
 	else
 		fail=$((fail + 1))
 		echo "not ok $n $name"
-		echo "# exit $rc (want $want_rc), output:"
+		echo "# exit $rc (want $want_rc)${bad:+, $bad}, output:"
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
 }
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+	skips=$((skips + 1))
+}
+
+if ! command -v python3 >/dev/null && ! command -v jq >/dev/null; then
+	echo "Bail out! neither python3 nor jq to validate the JSON output"
+	exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+skips=0
 
 echo "TAP version 13"
 t valid_pae_context_passes 0 "$dir/pae.ctx: ok" \
@@ -55,7 +88,7 @@ t missing_file_is_one_clear_line 1 \
 	"$cli" check "$dir/nope.ctx"
 t one_bad_file_fails_the_whole_check 1 "$dir/pae.ctx: ok" \
 	"$cli" check "$dir/pae.ctx" "$dir/long64_cs_l_and_d.ctx"
-t no_file_is_a_usage_error 2 "usage: pmswitch check [--mem BYTES] FILE..." \
+t no_file_is_a_usage_error 2 "usage: pmswitch check [--mem BYTES] [--native] FILE..." \
 	"$cli" check
 t json_reports_violations_as_objects 1 \
 	'"rule": 266, "section": "27.3.1.2", "field": "GUEST_CS_AR_BYTES", "value": 57499' \
@@ -103,14 +136,164 @@ t json_group_violation_names_file_and_rule 1 \
 	"$cli" --json check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx"
 # The counters come from PMSW_IOC_XL_STATE now: no guest copy to name.
 t run_xl_copy_is_gone 2 \
-	"run: unknown option '--xl-copy' (or missing value)" \
+	"run: unknown option '--xl-copy' (see pmswitch run --help)" \
 	"$cli" run "$ex/xl_ping.ctx" "$ex/xl_pong.ctx" --xl-copy origin@0x106000
-if command -v python3 >/dev/null; then
-	t json_output_is_valid_json 0 "" sh -c \
-		"'$cli' --json check '$dir/pae.ctx' '$dir/long64_cs_l_and_d.ctx' '$dir/long64_host_rules.ctx' '$dir/unknown_flag.ctx' | python3 -m json.tool >/dev/null"
-	t json_group_output_is_valid_json 0 "" sh -c \
-		"'$cli' --json check '$ex/xl_ping.ctx' '$dir/xl_steal.ctx' '$dir/xl_no_view.ctx' | python3 -m json.tool >/dev/null"
+t json_output_is_valid_json 1 '"files": [' \
+	"$cli" --json check "$dir/pae.ctx" "$dir/long64_cs_l_and_d.ctx" \
+	"$dir/long64_host_rules.ctx" "$dir/unknown_flag.ctx"
+t json_group_output_is_valid_json 1 '"group": [' \
+	"$cli" --json check "$ex/xl_ping.ctx" "$dir/xl_steal.ctx" "$dir/xl_no_view.ctx"
+
+# --- Options: getopt_long per command, global options anywhere.
+for c in info vmx check run native stats load unload example help; do
+	t "${c}_help_exits_0_with_its_usage" 0 "usage: pmswitch [--json] $c" \
+		"$cli" "$c" --help
+done
+t help_command_shows_a_commands_help 0 "--image FILE@GPA" "$cli" help native
+t short_help_option_works_too 0 "--limit-us N" "$cli" native -h
+t global_help_lists_every_command 0 "native   hand this CPU" "$cli" --help
+abi=$(sed -n 's/^#define PMSW_ABI_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$dir/../../../uapi/linux/pmswitch.h")
+t version_names_cli_abi_and_module 0 "uapi ABI $abi" "$cli" --version
+if [ -e /sys/module/pmswitch ]; then
+	skip "version_says_module_not_loaded: pmswitch.ko is loaded here"
+else
+	t version_says_module_not_loaded 0 "module not loaded" "$cli" --version
 fi
+t version_anywhere_on_the_line 0 "uapi ABI $abi" "$cli" check "$dir/pae.ctx" -V
+t version_in_json 0 "\"abi_version\": $abi, \"module_version\": " \
+	"$cli" check --version --json
+t json_after_the_command_and_its_files 0 '"violations": []' \
+	"$cli" check "$dir/pae.ctx" --json
+t mem_as_equals_form 0 "views.ctx: ok" "$cli" check --mem=0x400000 "$dir/views.ctx"
+t unknown_option_is_a_usage_error_naming_it 2 \
+	"check: unknown option '--frob' (see pmswitch check --help)" \
+	"$cli" check --frob "$dir/pae.ctx"
+t missing_option_value_is_a_usage_error 2 "run: option '--repeat' needs a value" \
+	"$cli" run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" --repeat
+t unknown_command_is_a_usage_error 2 "unknown or ambiguous command 'frob'" \
+	"$cli" frob
+t usage_error_in_json_is_json 2 '"error": "check: unknown option' \
+	"$cli" --json check --frob
+
+# --- Arguments are validated before the device is opened: these fail on
+# their argument here, where there is no /dev/pmswitch.
+t run_bad_repeat_fails_before_the_device 2 "--repeat: expected 1..1000000, not '0'" \
+	"$cli" run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" --repeat 0
+t run_bad_image_spec_fails_before_the_device 2 \
+	"--image nope: expected FILE@GPA" \
+	"$cli" run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" --image nope
+t run_missing_image_fails_before_the_device 1 "pmswitch: $dir/nope.bin: No such file" \
+	"$cli" run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" --image "$dir/nope.bin@0x1000"
+t run_image_too_big_fails_before_the_device 1 "bytes do not fit at 0x3ff000 in 4194304 bytes" \
+	"$cli" run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" \
+	--image "$dir/pae.ctx@0x1000" --image "$cli@0x3ff000"
+t run_bad_context_file_fails_before_the_device 1 "unknown_flag.ctx:2:12: cr0: unknown flag" \
+	"$cli" run "$dir/unknown_flag.ctx" "$ex/long64_target.ctx"
+t run_one_file_is_a_usage_error 2 "usage: pmswitch run ORIGIN TARGET" \
+	"$cli" run "$ex/flat32_origin.ctx"
+
+# --- native TARGET: parsing and errors on the host.
+t native_without_target_is_a_usage_error 2 "usage: pmswitch native TARGET" \
+	"$cli" native
+t native_with_two_targets_is_a_usage_error 2 "usage: pmswitch native TARGET" \
+	"$cli" native "$dir/native64.ctx" "$dir/native64.ctx"
+t native_bad_limit_is_a_usage_error 2 \
+	"--limit-us: expected 0..4294967295 microseconds, not '-1'" \
+	"$cli" native "$dir/native64.ctx" --limit-us -1
+t native_huge_limit_is_a_usage_error 2 "not '4294967296'" \
+	"$cli" native "$dir/native64.ctx" --limit-us 4294967296
+t native_bad_mem_is_a_usage_error 2 "--mem: expected a multiple of 4096" \
+	"$cli" native "$dir/native64.ctx" --mem 12345
+t native_bad_image_is_a_usage_error 2 "--image x@y: expected FILE@GPA" \
+	"$cli" native "$dir/native64.ctx" --image x@y
+t native_image_outside_memory_fails 1 "do not fit at 0x2000 in 8192 bytes" \
+	"$cli" native "$dir/native64.ctx" --mem 8192 --image "$dir/pae.ctx@0x2000"
+t native_unparsable_target_names_line_and_column 1 \
+	"unknown_flag.ctx:2:12: cr0: unknown flag" \
+	"$cli" native "$dir/unknown_flag.ctx"
+if [ -e /dev/pmswitch ]; then
+	skip "native_valid_arguments_reach_the_device: /dev/pmswitch exists here"
+else
+	t native_valid_arguments_reach_the_device 1 "/dev/pmswitch: no such device" \
+		"$cli" native "$dir/native64.ctx" --image "$dir/pae.ctx@0x20000" \
+		--limit-us 1000 --mem 0x100000
+	t native_device_error_in_json 1 '{"error": "/dev/pmswitch: no such device' \
+		"$cli" --json native "$dir/native64.ctx" -l 5
+fi
+
+# --- check --native: the native switch's target rules (900-915).
+t check_native_passes_a_64_bit_target 0 "native64.ctx: ok" \
+	"$cli" check --native "$dir/native64.ctx"
+t check_native_refuses_a_32_bit_target_with_rule_901 1 \
+	"flat32_origin.ctx: rule 901 (SDM 27.2.4): context = 0: a native target is a 64-bit host" \
+	"$cli" check --native "$ex/flat32_origin.ctx"
+t check_native_refuses_a_guest_cr3_with_rule_907 1 "rule 907 (pmsw native)" \
+	"$cli" check --native "$ex/long64_target.ctx"
+t check_native_in_json_says_which_rules 1 '"rules": "native"' \
+	"$cli" --json check -n "$dir/native64.ctx" "$ex/flat32_origin.ctx"
+t native64_is_no_vm_entry_problem_either 0 "native64.ctx: ok" \
+	"$cli" check "$dir/native64.ctx"
+
+# --- Context-file errors show unprintable bytes as hex; JSON stays valid
+# whatever bytes file names and messages hold.
+printf 'rip = 0x10\001\n' >"$tmp/ctrl.ctx"
+printf '\377rip = 1\n' >"$tmp/latin1.ctx"
+printf 'rip = 1 \000\n' >"$tmp/nul.ctx"
+t control_byte_in_a_context_file_is_shown_as_hex 1 \
+	"ctrl.ctx:1:11: unexpected '\\x01' after the value" \
+	"$cli" check "$tmp/ctrl.ctx"
+t invalid_utf8_in_a_context_file_is_shown_as_hex 1 \
+	"latin1.ctx:1:1: expected a setting name, not '\\xff'" \
+	"$cli" check "$tmp/latin1.ctx"
+t nul_byte_in_a_context_file_is_shown_as_hex 1 "unexpected '\\x00' after the value" \
+	"$cli" check "$tmp/nul.ctx"
+t hex_escaped_parse_error_in_json 1 '"error": "unexpected '"'\\\\x01'"' after the value"' \
+	"$cli" --json check "$tmp/ctrl.ctx"
+odd=$tmp/$(printf 'a\001b\377c\303\251 "q\\')
+cp "$dir/pae.ctx" "$odd.ctx"
+t odd_file_name_is_escaped_in_json 0 '\u0001b\ufffdc' \
+	"$cli" --json check "$odd.ctx"
+t odd_missing_file_name_is_escaped_in_json 1 '\u0001b\ufffdc' \
+	"$cli" --json check "$odd.nope"
+t odd_file_name_round_trips_through_json 0 "" python3 -c '
+import json, subprocess, sys
+out = subprocess.run([sys.argv[1], "--json", "check", sys.argv[2]],
+                     stdout=subprocess.PIPE).stdout
+got = json.loads(out)["files"][0]["file"]
+want = sys.argv[2].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+sys.exit(got != want)' "$cli" "$odd.ctx"
+
+# --- Bash completion: commands, options, vmx actions, files by kind,
+# file names with spaces.
+comp() {	# comp WORD... : the completions of the last word
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_pmswitch; printf "%s\n" "${COMPREPLY[@]}"' \
+		comp "$dir/../../../tools/pmswitch/pmswitch.bash" "$@"
+}
+mkdir -p "$tmp/c d"
+: >"$tmp/c d/my target.ctx"
+: >"$tmp/c d/other.txt"
+: >"$tmp/c d/pmswitch.ko"
+t completion_lists_every_command 0 "native" \
+	sh -c "[ \"\$(cd /; bash -c '. \"\$0\"; COMP_WORDS=(pmswitch \"\"); COMP_CWORD=1; _pmswitch; echo \${COMPREPLY[*]}' '$dir/../../../tools/pmswitch/pmswitch.bash')\" = 'info vmx check run native stats load unload example help --json --version --help -j -V -h' ] && echo native"
+t completion_of_vmx_actions 0 "on off status cycle hold" \
+	sh -c "echo \$(bash -c '. \"\$0\"; COMP_WORDS=(pmswitch vmx \"\"); COMP_CWORD=2; _pmswitch; echo \${COMPREPLY[*]}' '$dir/../../../tools/pmswitch/pmswitch.bash')"
+t completion_of_run_options 0 "--image --repeat --mem --no-tables --trace --help" \
+	sh -c "echo \$(bash -c '. \"\$0\"; COMP_WORDS=(pmswitch run -); COMP_CWORD=2; _pmswitch; echo \${COMPREPLY[*]}' '$dir/../../../tools/pmswitch/pmswitch.bash')"
+t completion_of_native_options 0 "--image --mem --limit-us --no-tables --help" \
+	sh -c "echo \$(bash -c '. \"\$0\"; COMP_WORDS=(pmswitch native --); COMP_CWORD=2; _pmswitch; echo \${COMPREPLY[*]}' '$dir/../../../tools/pmswitch/pmswitch.bash')"
+out=$(comp pmswitch check "$tmp/c d/m")
+t completion_of_a_context_file_with_spaces 0 "$tmp/c d/my target.ctx" \
+	printf '%s\n' "$out"
+out=$(comp pmswitch run "$tmp/c d/")
+t completion_offers_only_context_files_for_run 0 "" \
+	sh -c '! printf "%s\n" "$1" | grep -q -e other.txt -e pmswitch.ko && printf "%s\n" "$1" | grep -q "my target.ctx"' sh "$out"
+out=$(comp pmswitch load "$tmp/c d/")
+t completion_offers_ko_files_for_load 0 "" \
+	sh -c 'printf "%s\n" "$1" | grep -q "pmswitch.ko" && ! printf "%s\n" "$1" | grep -q -e other.txt -e my.target' sh "$out"
+out=$(comp pmswitch native --image "$tmp/c d/ot")
+t completion_of_image_files 0 "$tmp/c d/other.txt" printf '%s\n' "$out"
 echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skips error:0"
 [ "$fail" = 0 ]

@@ -9,14 +9,18 @@ cli=$dir/pmswitch
 n=0 pass=0 fail=0
 out=/tmp/kmod_test.out
 
-check() {	# check NAME WANT-EXIT WANT-TEXT CMD...
-	name=$1 want_rc=$2 want=$3
+# check NAME WANT-EXIT WANT-TEXT CMD...: with --json on the line, the
+# output must also be one JSON document (jq from the payload parses it).
+check() {
+	name=$1 want_rc=$2 want=$3 json=0
 	shift 3
 	"$@" >"$out" 2>&1
 	rc=$?
 	n=$((n + 1))
+	for a in "$@"; do [ "$a" = --json ] && json=1; done
 	if [ "$rc" = "$want_rc" ] &&
-	   { [ -z "$want" ] || grep -qF -- "$want" "$out"; }; then
+	   { [ -z "$want" ] || grep -qF -- "$want" "$out"; } &&
+	   { [ "$json" = 0 ] || "$dir/jq" -e -s 'length == 1' "$out" >/dev/null; }; then
 		pass=$((pass + 1)); echo "ok $n $name"
 	else
 		fail=$((fail + 1)); echo "not ok $n $name (exit $rc, want $want_rc)"
@@ -38,6 +42,9 @@ check unload_while_in_use_says_busy 1 "in use" "$cli" unload
 exec 3<&-
 check unload_removes_the_module 0 "" "$cli" unload
 check device_is_gone_after_unload 1 "module:       not loaded" "$cli" info
+check version_without_the_module_says_not_loaded 0 "module not loaded" "$cli" --version
+check json_load_error_is_one_document 1 '"error": "/nope.ko: not found"' \
+	"$cli" --json load /nope.ko
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]

@@ -5,7 +5,7 @@
 # bundled examples, inside the emulated machine with pmswitch.ko loaded
 # (POSIX sh: busybox there). Prints TAP and a kselftest-style Totals line.
 # Usage: run_test.sh DIR [exitless]
-#   (DIR holds pmswitch, examples/*.ctx and *.bin). With "exitless", only
+#   (DIR holds pmswitch, jq, examples/*.ctx and *.bin). With "exitless", only
 #   the exit-less example pair (xl_ping/xl_pong): the job runs that after
 #   exitless_test, since a VMFUNC leaves Bochs' EPTP index stale for the
 #   suites that check #VE information (Documentation/exitless.rst).
@@ -21,6 +21,40 @@ not_ok() {
 	sed 's/^/#   /' "$out"
 }
 skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $1"; }
+
+# Every --json output is parsed with jq (one document, nothing else);
+# json_bad counts those that do not parse, json_seen all of them.
+jq=$dir/jq json_seen=0 json_bad=0
+json_ok() {
+	json_seen=$((json_seen + 1))
+	if "$jq" -e -s 'length == 1' "$1" >/dev/null 2>&1; then
+		return 0
+	fi
+	json_bad=$((json_bad + 1))
+	echo "# not one valid JSON document:"
+	sed 's/^/#   /' "$1"
+	return 1
+}
+
+# info_has FEATURE: pmswitch --json info reports it (the output parsed).
+info_has() {
+	"$cli" --json info >/tmp/info.json 2>&1
+	json_ok /tmp/info.json &&
+		grep -q '"features": \[[^]]*"'"$1"'"' /tmp/info.json
+}
+
+# The JSON verdict, last: every output seen parsed, and there were some.
+json_verdict() {
+	if [ ! -x "$jq" ]; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n every_json_output_parses # no $jq in the payload"
+	elif [ "$json_bad" = 0 ] && [ "$json_seen" -gt 0 ]; then
+		ok "every_json_output_parses ($json_seen outputs)"
+	else
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n every_json_output_parses ($json_bad of $json_seen did not)"
+	fi
+}
 
 # pair NAME ORIGIN TARGET ORIGIN-BIN TARGET-BIN
 pair() {
@@ -67,7 +101,7 @@ past_entry() {
 }
 
 xl_tests() {
-	if ! "$cli" --json info | grep -q '"features": \[[^]]*"eptp_switching"'; then
+	if ! info_has eptp_switching; then
 		if xl_run run >"$out" 2>&1; then
 			not_ok "exitless_pair_without_eptp_switching_fails"
 		elif grep -q "xl_ping.ctx: 1 rule(s) broken, first: rule 811 (SDM 26.5.6.3)" "$out"; then
@@ -101,7 +135,7 @@ xl_tests() {
 	else
 		not_ok "exitless_pair_transitions_hold_one_vmcall_the_stop"
 	fi
-	if xl_run --json run >"$out" 2>&1 &&
+	if xl_run --json run >"$out" 2>&1 && json_ok "$out" &&
 	   grep -q '"exitless": {"members": \[{"context": "origin", "id": 0, "entries": 1000, "exits": 1000, "total_entries": 1000, "total_exits": 1000, "rip": [0-9]*, "error": null}, {"context": "target", "id": 1, "entries": 1000, "exits": 1000, "total_entries": 1000, "total_exits": 1000, "rip": [0-9]*, "error": null}\], "switches": 2000}' "$out" &&
 	   grep -q '"by_reason": {[^}]*"18": 1[,}]' "$out" &&
 	   past_entry "$(json_rip origin)" 0x100000 &&
@@ -115,11 +149,12 @@ xl_tests() {
 echo "TAP version 13"
 if [ "${2:-}" = exitless ]; then
 	if ! grep -qw vmx /proc/cpuinfo ||
-	   ! "$cli" --json info | grep -q '"features": \[[^]]*"ept"'; then
+	   ! info_has ept; then
 		skip "no VT-x with EPT: the exit-less pair needs it"
 	else
 		xl_tests
 	fi
+	json_verdict
 	echo "1..$n"
 	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 	[ "$fail" = 0 ]
@@ -128,7 +163,7 @@ fi
 # Without VT-x, or with VT-x but no EPT (which every session needs, as the
 # module reports it), a run must fail with a reason.
 if ! grep -qw vmx /proc/cpuinfo ||
-   ! "$cli" --json info | grep -q '"features": \[[^]]*"ept"'; then
+   ! info_has ept; then
 	if "$cli" run "$ex/flat32_origin.ctx" "$ex/pae_target.ctx" >"$out" 2>&1; then
 		not_ok "run_without_vtx_or_ept_fails"
 	elif grep -q "pmswitch: " "$out"; then
@@ -137,6 +172,7 @@ if ! grep -qw vmx /proc/cpuinfo ||
 		not_ok "run_without_vtx_or_ept_fails_with_a_reason"
 	fi
 	skip "no VT-x with EPT: the example runs need it"
+	json_verdict
 	echo "1..$n"
 	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 	[ "$fail" = 0 ]
@@ -171,7 +207,7 @@ fi
 
 if "$cli" --json run "$ex/flat32_origin.ctx" "$ex/long64_target.ctx" \
 	--image "$ex/switch32.bin@0x10000" --image "$ex/report64.bin@0x20000" >"$out" 2>&1 &&
-   grep -q '"type": "LAUNCH"' "$out" && grep -q '"stop": "hypercall"' "$out"; then
+   json_ok "$out" && grep -q '"type": "LAUNCH"' "$out" && grep -q '"stop": "hypercall"' "$out"; then
 	ok "run_json_reports_typed_transitions"
 else
 	not_ok "run_json_reports_typed_transitions"
@@ -219,6 +255,41 @@ if "$cli" stats >"$out" 2>&1 && grep -q "entries RESUME" "$out" &&
 else
 	not_ok "stats_counts_the_resumes"
 fi
+
+# The other commands' JSON, and errors in JSON mode: one document each.
+if "$cli" --json example >"$out" 2>&1 && json_ok "$out" &&
+   grep -q '"target_saw": {"cr0": ' "$out"; then
+	ok "example_json_parses"
+else
+	not_ok "example_json_parses"
+fi
+if "$cli" vmx cycle --json >"$out" 2>&1 && json_ok "$out" &&
+   grep -q '"after VMXON": {"vmx_users": [1-9]' "$out"; then
+	ok "vmx_cycle_json_parses_with_json_after_the_command"
+else
+	not_ok "vmx_cycle_json_parses_with_json_after_the_command"
+fi
+if "$cli" --json stats >"$out" 2>&1 && json_ok "$out" &&
+   grep -q '"resumes": [1-9]' "$out"; then
+	ok "stats_json_parses"
+else
+	not_ok "stats_json_parses"
+fi
+"$cli" --json run /tmp/bad.ctx "$ex/pae_target.ctx" >"$out" 2>&1
+if [ $? = 1 ] && json_ok "$out" && grep -q '"error": ".*rule 266' "$out"; then
+	ok "refused_context_in_json_is_one_document_with_the_error"
+else
+	not_ok "refused_context_in_json_is_one_document_with_the_error"
+fi
+if "$cli" --version >"$out" 2>&1 &&
+   grep -q "^module $(cat /sys/module/pmswitch/version)$" "$out" &&
+   "$cli" --json --version >"$out" 2>&1 && json_ok "$out" &&
+   grep -q '"module_version": "'"$(cat /sys/module/pmswitch/version)"'"' "$out"; then
+	ok "version_names_the_loaded_modules_version"
+else
+	not_ok "version_names_the_loaded_modules_version"
+fi
+json_verdict
 
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"

@@ -74,7 +74,9 @@ esac
 # lacks FEATURE: pmswitch --json info does not report FEATURE (grep -v
 # on the one line of the list, so a missing list fails too).
 lacks() {
-	./pmswitch --json info | sed -n 's/.*"features": \[\([^]]*\)\].*/\1/p' |
+	./pmswitch --json info >/tmp/info.json &&
+	./jq -e -s 'length == 1' /tmp/info.json >/dev/null &&
+	sed -n 's/.*"features": \[\([^]]*\)\].*/\1/p' /tmp/info.json |
 		grep -qv "\"$1\""
 }
 
@@ -83,8 +85,12 @@ check "insmod pmswitch.ko" insmod ./pmswitch.ko
 check "/dev/pmswitch exists" test -c /dev/pmswitch
 suite pmswitch_test ./pmswitch_test
 check "cli: pmswitch info" ./pmswitch info
-check "cli: pmswitch --json info" \
-	sh -c './pmswitch --json info | grep -q "\"abi_version\": [0-9]"'
+check "cli: pmswitch --json info parses (jq)" \
+	sh -c './pmswitch --json info >/tmp/info.json &&
+	       ./jq -e -s "length == 1" /tmp/info.json >/dev/null &&
+	       grep -q "\"abi_version\": [0-9]" /tmp/info.json'
+check "cli: pmswitch info --help exits 0" \
+	sh -c './pmswitch info --help | grep -q "usage: pmswitch \[--json\] info"'
 for f in $(echo "$absent" | tr , ' '); do
 	check "info: $PMSW_CPU_MODEL does not report $f" lacks "$f"
 done

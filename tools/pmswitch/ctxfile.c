@@ -168,17 +168,58 @@ struct cursor {
 	struct ctxfile_error *err;
 };
 
+/*
+ * @in with every byte outside printable ASCII as \xNN, so that a message
+ * quoting the file shows a control character or a stray byte of another
+ * encoding as what it is, and stays one line on any terminal.
+ */
+static void escape_unprintable(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *in && n + 5 <= size; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch >= 0x20 && ch < 0x7f) {
+			out[n++] = (char)ch;
+			continue;
+		}
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[ch >> 4];
+		out[n++] = hex[ch & 0xf];
+	}
+	out[n] = '\0';
+}
+
 static int __attribute__((format(printf, 3, 4)))
 error_at(struct cursor *c, const char *where, const char *fmt, ...)
 {
+	char raw[sizeof(c->err->msg)];
 	va_list ap;
 
 	c->err->line = c->line;
 	c->err->col = (unsigned int)(where - c->line_start) + 1;
 	va_start(ap, fmt);
-	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_unprintable(raw, c->err->msg, sizeof(c->err->msg));
 	return -1;
+}
+
+/*
+ * The byte at the cursor, for a message to quote: a NUL byte would end
+ * the message, so it is spelled out here; any other unprintable byte
+ * becomes \xNN in error_at().
+ */
+static const char *cursor_byte(const struct cursor *c, char buf[5])
+{
+	if (!*c->p)
+		return "\\x00";
+	buf[0] = *c->p;
+	buf[1] = '\0';
+	return buf;
 }
 
 static bool at_eol(const struct cursor *c)
@@ -475,13 +516,15 @@ static int parse_line(struct cursor *c, struct pmsw_context *ctx,
 	const char *w;
 	size_t len, i;
 	uint64_t v;
+	char b[5];
 
 	skip_blanks(c);
 	if (at_eol(c))
 		return 0;
 	len = word(c, &w);
 	if (!len)
-		return error_at(c, c->p, "expected a setting name");
+		return error_at(c, c->p, "expected a setting name, not '%s'",
+				cursor_byte(c, b));
 	skip_blanks(c);
 	if (c->p >= c->end || *c->p != '=')
 		return error_at(c, c->p, "expected '=' after '%.*s'", (int)len, w);
@@ -520,7 +563,8 @@ static int parse_line(struct cursor *c, struct pmsw_context *ctx,
 	*first = false;
 	skip_blanks(c);
 	if (!at_eol(c))
-		return error_at(c, c->p, "unexpected '%c' after the value", *c->p);
+		return error_at(c, c->p, "unexpected '%s' after the value",
+				cursor_byte(c, b));
 	return 0;
 }
 
