@@ -148,6 +148,9 @@ $(BUILD)/unit/ctxfile_test: EXTRA_SRCS = $(CTXFILE)
 $(BUILD)/unit/xl_routine_test: $(XL_ROUTINE_SRC)
 $(BUILD)/unit/xl_routine_test: EXTRA_SRCS = $(XL_ROUTINE_SRC)
 
+# Generated man pages (rule below); defined before any rule names them.
+MANPAGES := $(BUILD)/man/pmswitch.8 $(BUILD)/man/pmswitch-context.5
+
 # The CLI end to end on the host (check, options, errors, JSON parsed,
 # completion); the completion and the man pages parse.
 clitest: $(CLI) $(MANPAGES)
@@ -161,7 +164,6 @@ clitest: $(CLI) $(MANPAGES)
 # from Debian's python3-docutils (tools/lib.sh installs it); any docutils
 # warning fails the build.
 RST2MAN ?= $(shell command -v rst2man || command -v rst2man.py || echo rst2man)
-MANPAGES := $(BUILD)/man/pmswitch.8 $(BUILD)/man/pmswitch-context.5
 man: $(MANPAGES)
 
 $(BUILD)/man/pmswitch.8: Documentation/cli.rst
