@@ -121,7 +121,7 @@ struct native {
 	/* Host state the VM exits do not restore (SDM 28.5), saved here. */
 	struct desc_ptr gdt, idt;
 	u16 ds, es, fs_sel, gs_sel, ldt_sel;
-	u64 msr[5];
+	u64 msr[5], tsc_aux;
 	unsigned long dr[8], cr8;
 	u64 debugctl, xcr0;
 	u32 pkru;
@@ -580,6 +580,9 @@ static void save_host(struct native *n)
 	asm volatile("sldt %0" : "=rm" (n->ldt_sel));
 	for (i = 0; i < ARRAY_SIZE(saved_msrs); i++)
 		rdmsrl(saved_msrs[i], n->msr[i]);
+	/* The CPU number RDTSCP and RDPID give user space (vgetcpu). */
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID))
+		rdmsrl(MSR_TSC_AUX, n->tsc_aux);
 	for (i = 0; i < 8; i++)
 		if (i != 4 && i != 5)
 			get_debugreg(n->dr[i], i);
@@ -601,6 +604,8 @@ static void restore_host(struct native *n)
 	invalidate_tss_limit();
 	for (i = 0; i < ARRAY_SIZE(saved_msrs); i++)
 		wrmsrl(saved_msrs[i], n->msr[i]);
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID))
+		wrmsrl(MSR_TSC_AUX, n->tsc_aux);
 	for (i = 0; i < 8; i++)
 		if (i != 4 && i != 5)
 			set_debugreg(n->dr[i], i);
@@ -680,6 +685,14 @@ static int native_go(struct native *n, const char **why)
 	restore_host(n);
 	if ((n->back_exit & 0xffff) == PMSW_EXIT_EXCEPTION_NMI)
 		pmsw_do_nmi_irqoff();
+	/*
+	 * A machine check the target took went to the module's IDT: give it
+	 * to the kernel's handler, interrupts off, as KVM does after a VM
+	 * exit by #MC (user-mode CS: the machine check may kill the task).
+	 */
+	if (*st64(n, NS_REASON) == PMSW_NATIVE_EXCEPTION &&
+	    *st64(n, NS_VECTOR) == 18)
+		do_machine_check(&(struct pt_regs){ .cs = 3, .flags = X86_EFLAGS_IF });
 	/*
 	 * The target's VMXOFF dropped the forward VMCS from the CPU, whose
 	 * bookkeeping still has it current here; the return routine made
@@ -772,9 +785,6 @@ static int switch_on_this_cpu(struct native *n, const char **why)
 	/* Let a watchdog NMI still on its way land in native_nmi(). */
 	udelay(10);
 	this_cpu_write(native_here, NULL);
-	if (!err && *st64(n, NS_REASON) == PMSW_NATIVE_EXCEPTION &&
-	    *st64(n, NS_VECTOR) == 18)
-		do_machine_check(&(struct pt_regs){ .cs = 3, .flags = X86_EFLAGS_IF });
 	/* An NMI meant for this kernel went to the target: raise it again. */
 	if (!err && ((*st64(n, NS_REASON) == PMSW_NATIVE_EXCEPTION &&
 		      *st64(n, NS_VECTOR) == 2 && !n->fired) ||
