@@ -16,7 +16,7 @@
 
 /*
  * Parts of a context a rule reads. A change to a context re-runs only
- * the rules whose parts intersect the change (seed 004: re-validate only
+ * the rules whose parts intersect the change ([launch-resume]: re-validate only
  * what was modified).
  */
 #define PMSW_CP_CR0		PMSW_BIT(0)

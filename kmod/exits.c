@@ -201,7 +201,7 @@ static bool skip_instruction(struct run_state *rs, struct pmsw_ctx *ctx)
 
 /*
  * CPUID: the host's leaves with VMX and SMX hidden and the hypervisor bit
- * set, leaf 0x40000000 reporting "pmswitch" (seed 002's feature report
+ * set, leaf 0x40000000 reporting "pmswitch" ([guest-mode]'s feature report
  * to the guest) and the highest pmswitch leaf, and leaf 0x40000001 the
  * reserved range: base, size and the features offered there (the info
  * page's copy, set before any context ran).

@@ -6,8 +6,9 @@
  * the running context executes VMCALL with PMSW_HC_SWITCH, the monitor
  * makes the target's VMCS current (VMPTRLD) and enters it: CR0, CR3, CR4,
  * GDTR, IDTR, segments, stack and entry point are all loaded by that one
- * VM entry (seeds 000/001), so the processor is never half-switched.
- * Every entry is typed (seed 004): VMLAUNCH while the VMCS's launch
+ * VM entry ([switching], Documentation/references.rst), so the processor
+ * is never half-switched.
+ * Every entry is typed ([launch-resume]): VMLAUNCH while the VMCS's launch
  * state is clear, VMRESUME once it is launched and current on this CPU.
  *
  * Entries run in blocks with preemption and interrupts off. Inside a

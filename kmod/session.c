@@ -15,7 +15,7 @@
  * reads the VMCS back (if the guest ran since), checks the new context
  * only against the rules whose inputs changed, and marks only the VMCS
  * fields whose values changed: the next entry writes those alone
- * (seed 004, claims 26-29).
+ * ([launch-resume], claims 26-29; Documentation/references.rst).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -6,7 +6,7 @@
  * CPU, the list of VMCSs active there and the current one: a VMCS moves
  * to another CPU only after a VMCLEAR on its old CPU (by IPI), which also
  * sets its launch state to "clear", so that its next entry is a VMLAUNCH
- * (seed 004: the monitor tells the CPU whether an entry is a first launch
+ * ([launch-resume], Documentation/references.rst: the monitor tells the CPU whether an entry is a first launch
  * or a resume). Before VMXOFF, or when a CPU goes offline, every VMCS
  * active there is VMCLEARed so that its data reaches memory (SDM 25.11.1).
  *

@@ -729,7 +729,7 @@ struct pmsw_context_op {
  */
 #define PMSW_HC_XL_REFUSED	3
 
-/* Transition types (seed 004): which instruction entered the context. */
+/* Transition types: which instruction entered the context (VMLAUNCH/VMRESUME). */
 #define PMSW_ENTRY_LAUNCH	1	/* VMLAUNCH: the VMCS was clear */
 #define PMSW_ENTRY_RESUME	2	/* VMRESUME: launched, current here */
 
