@@ -225,6 +225,8 @@ fi
 # --- check --native: the native switch's target rules (900-915).
 t check_native_passes_a_64_bit_target 0 "native64.ctx: ok" \
 	"$cli" check --native "$dir/native64.ctx"
+t check_native_passes_the_native_report_example 0 "native_report.ctx: ok" \
+	"$cli" check --native "$ex/native_report.ctx"
 t check_native_refuses_a_32_bit_target_with_rule_901 1 \
 	"flat32_origin.ctx: rule 901 (SDM 27.2.4): context = 0: a native target is a 64-bit host" \
 	"$cli" check --native "$ex/flat32_origin.ctx"

@@ -4,12 +4,14 @@
 # End-to-end tests of "pmswitch run" and "pmswitch stats" with the
 # bundled examples, inside the emulated machine with pmswitch.ko loaded
 # (POSIX sh: busybox there). Prints TAP and a kselftest-style Totals line.
-# Usage: run_test.sh DIR [exitless]
+# Usage: run_test.sh DIR [exitless|native]
 #   (DIR holds pmswitch, jq, examples/*.ctx and *.bin). With "exitless", only
 #   the exit-less example pair (xl_ping/xl_pong): the job runs that after
 #   exitless_test, since a VMFUNC leaves Bochs' EPTP index stale for the
-#   suites that check #VE information (Documentation/exitless.rst).
-dir=${1:?usage: run_test.sh DIR [exitless]}
+#   suites that check #VE information (Documentation/exitless.rst). With
+#   "native", only "pmswitch native" with native_report (it sets the
+#   module parameter allow_native to 1 and back to 0).
+dir=${1:?usage: run_test.sh DIR [exitless|native]}
 cli=$dir/pmswitch
 ex=$dir/examples
 n=0 pass=0 fail=0 skip=0
@@ -146,7 +148,117 @@ xl_tests() {
 	fi
 }
 
+# The native switch with the example target native_report (its registers:
+# native_report.S). The expected values are the .ctx's: CR0 = PE|MP|ET|
+# NE|PG, CR4 = PAE|PGE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA, RSP 0x108000;
+# the module's GDT, IDT and TSS (uapi: PMSW_NATIVE_GDT/IDT/TSS at
+# 0xffc00000, selectors PMSW_NATIVE_SEL_CODE 0x08 and _TSS 0x18).
+allow_native=/sys/module/pmswitch/parameters/allow_native
+native_run() {
+	"$cli" "$@" native "$ex/native_report.ctx" \
+		--image "$ex/native_report.bin@0x100000"
+}
+
+# has_reg NAME VALUE: the text output's final registers hold NAME=VALUE.
+has_reg() {
+	grep -Eq "(^| )$1=$2( |\$)" "$out"
+}
+
+native_text_test() {
+	if native_run >"$out" 2>&1 &&
+	   grep -q '^stopped: returned: ' "$out" &&
+	   grep -q '^forward exit: 18 (VMCALL)$' "$out" &&
+	   has_reg rax 0x80000033 && has_reg rcx 0x6a0 && has_reg rdx 0x500 &&
+	   has_reg rsi 0xffc04000 && has_reg rdi 0xffc03000 &&
+	   has_reg r8 0x18 && has_reg r9 0x8 && has_reg r10 0x108000 &&
+	   has_reg r11 0x1 && has_reg rsp 0x108000 &&
+	   has_reg cr3 "$(sed -n 's/.* rbx=\(0x[0-9a-f]*\).*/\1/p' "$out")"; then
+		ok "native_report_returns_what_it_saw_outside_vmx"
+	else
+		not_ok "native_report_returns_what_it_saw_outside_vmx"
+	fi
+}
+
+native_json_test() {
+	if native_run --json >"$out" 2>&1 && json_ok "$out" &&
+	   "$jq" -e '.stop == "returned" and .forward_exit == 18 and
+		.vector == null and .error_code == null and
+		.ticks.forward > 0 and
+		(.registers | .rax == 2147483699 and .rcx == 1696 and
+		 .rdx == 1280 and .rsi == 4290789376 and .rdi == 4290785280 and
+		 .r8 == 24 and .r9 == 8 and .r10 == 1081344 and .r11 == 1 and
+		 .rbx == .cr3 and .cr3 != 0 and .cr0 == .rax and .cr4 == .rcx)' \
+		"$out" >/dev/null; then
+		ok "native_report_json"
+	else
+		not_ok "native_report_json"
+	fi
+}
+
+# Refused without the parameter: one line naming it, EPERM, exit 1
+# (cli.rst, EXIT STATUS), and in JSON one document with the error.
+native_refusal_tests() {
+	echo 0 >"$allow_native"
+	native_run >"$out" 2>&1
+	if [ $? = 1 ] && [ "$(wc -l <"$out")" = 1 ] &&
+	   grep -q "^pmswitch: .*native_report.ctx: PMSW_IOC_NATIVE refused (Operation not permitted): native switches need the module parameter allow_native=1" "$out"; then
+		ok "native_without_allow_native_is_refused_eperm_with_the_reason"
+	else
+		not_ok "native_without_allow_native_is_refused_eperm_with_the_reason"
+	fi
+	native_run --json >"$out" 2>&1
+	if [ $? = 1 ] && json_ok "$out" &&
+	   grep -q '"error": ".*allow_native=1' "$out"; then
+		ok "native_refusal_in_json_is_one_document_with_the_error"
+	else
+		not_ok "native_refusal_in_json_is_one_document_with_the_error"
+	fi
+}
+
+# On one CPU the module has no CPU for its watchdog: EOPNOTSUPP, and the
+# reason says so.
+native_one_cpu_test() {
+	native_run >"$out" 2>&1
+	if [ $? = 1 ] &&
+	   grep -q "PMSW_IOC_NATIVE refused (Operation not supported): no other online CPU" "$out"; then
+		ok "native_on_one_cpu_is_refused_with_the_reason"
+	else
+		not_ok "native_on_one_cpu_is_refused_with_the_reason"
+	fi
+	skip "native round trips: one online CPU, the native switch needs a second (its watchdog)"
+}
+
+native_tests() {
+	native_refusal_tests
+	echo 1 >"$allow_native"
+	if [ "$(grep -c '^processor' /proc/cpuinfo)" -lt 2 ]; then
+		native_one_cpu_test
+	else
+		native_text_test
+		native_json_test
+	fi
+	echo 0 >"$allow_native"
+	if [ "$(cat "$allow_native")" = N ]; then
+		ok "allow_native_is_off_again"
+	else
+		echo "# allow_native: $(cat "$allow_native")" >"$out"
+		not_ok "allow_native_is_off_again"
+	fi
+}
+
 echo "TAP version 13"
+if [ "${2:-}" = native ]; then
+	if ! grep -qw vmx /proc/cpuinfo || [ ! -e "$allow_native" ]; then
+		skip "no VT-x or no native switch in this pmswitch.ko: nothing to switch natively"
+	else
+		native_tests
+		json_verdict
+	fi
+	echo "1..$n"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" = 0 ]
+	exit
+fi
 if [ "${2:-}" = exitless ]; then
 	if ! grep -qw vmx /proc/cpuinfo ||
 	   ! info_has ept; then

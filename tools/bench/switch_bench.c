@@ -4,8 +4,10 @@
  * VMWRITEs each one needs. Under Bochs one tick is one executed
  * instruction, so the numbers are exact path lengths of the monitor
  * between a VM exit and the next VM entry (struct pmsw_transition.ticks),
- * not hardware cycles; and, for the exit-less switch, of the guest's own
- * path through the switch routine. Reports numbers; it passes or fails
+ * not hardware cycles; for the exit-less switch, of the guest's own
+ * path through the switch routine; for the native switch, of the forward
+ * switch and the return as the module stamps them (struct pmsw_native)
+ * and of the whole ioctl from userspace. Reports numbers; it passes or fails
  * nothing, but stops with an error when a path does not run as built.
  *
  *   switch_bench [-n SWITCHES] [-s SESSIONS] [-b BURST] [-m]
@@ -36,6 +38,8 @@ struct sample_set {
 	unsigned int n;
 	unsigned long long *ticks;
 	unsigned long long writes, ctx_writes, elided, reads;
+	bool no_vmcs_counts;	/* a path the VMCS counters do not describe */
+	const char *skip;	/* why this machine cannot measure it */
 };
 
 static bool machine;
@@ -59,17 +63,22 @@ static void add(struct sample_set *set, const struct pmsw_transition *t)
 static void print_row(struct sample_set *set)
 {
 	if (machine) {
+		if (set->skip)
+			printf("skip %s %s\n", set->key, set->skip);
 		if (!set->n)
 			return;
 		qsort(set->ticks, set->n, sizeof(set->ticks[0]), cmp_u64);
-		printf("%s %llu %llu %llu %u %.2f %.2f\n", set->key,
-		       set->ticks[set->n / 2], set->ticks[0],
-		       set->ticks[set->n - 1], set->n,
-		       (double)set->writes / set->n, (double)set->reads / set->n);
+		printf("%s %llu %llu %llu %u", set->key, set->ticks[set->n / 2],
+		       set->ticks[0], set->ticks[set->n - 1], set->n);
+		if (!set->no_vmcs_counts)
+			printf(" %.2f %.2f", (double)set->writes / set->n,
+			       (double)set->reads / set->n);
+		printf("\n");
 		return;
 	}
 	if (!set->n) {
-		printf("%-34s %8s\n", set->name, "(none)");
+		printf("%-34s %8s%s%s\n", set->name, "(none)",
+		       set->skip ? ": " : "", set->skip ? set->skip : "");
 		return;
 	}
 	qsort(set->ticks, set->n, sizeof(set->ticks[0]), cmp_u64);
@@ -165,6 +174,141 @@ static int measure_run(struct sample_set *set, unsigned int n)
 	session_stats(s.fd, &after);
 	set->writes = after.vmwrites - before.vmwrites;
 	set->reads = after.vmreads - before.vmreads;
+	session_close(&s);
+	return 0;
+}
+
+/*
+ * The native switch (PMSW_IOC_NATIVE, uapi.rst): the kernel hands this
+ * CPU to a 64-bit target through the host-state area of a VMCS and gets
+ * it back through the return routine. The target calls the routine at
+ * once, so the ioctl is the whole round trip. The module times the
+ * forward switch (before VMLAUNCH to the target's first instruction)
+ * and the return (the routine's first instruction to the kernel's);
+ * userspace times the ioctl. It needs the module parameter allow_native
+ * (bench.sh sets it) and a second online CPU for the module's watchdog.
+ *
+ * The ioctl takes a VMX reference for its duration. If it is the only
+ * one, that is VMXON on every CPU and, at the end, VMXOFF on every CPU
+ * and the removal of the emergency-reboot callback, which waits for an
+ * RCU grace period: the "cold" row, a few samples. The timed rows hold
+ * the file's own reference (PMSW_IOC_VMXON), as a session with contexts
+ * does for PMSW_IOC_RUN, so they measure the switch and not VMXON.
+ */
+#define NATIVE_CODE	0x100000ULL
+#define NATIVE_STACK	0x108000ULL
+#define NATIVE_COLD	20
+
+struct native_sets {
+	struct sample_set *forward, *ret, *urun, *cold;
+};
+
+/* mov $PMSW_NATIVE_RETURN, %eax; call *%rax; hlt */
+static void native_load(uint8_t *mem)
+{
+	uint32_t ret = PMSW_NATIVE_RETURN;
+	uint8_t *p = mem + NATIVE_CODE;
+
+	p[0] = 0xb8;
+	memcpy(p + 1, &ret, sizeof(ret));
+	p[5] = 0xff;
+	p[6] = 0xd0;
+	p[7] = 0xf4;
+}
+
+/* The target: 64-bit, the module's page tables, GDT, IDT and TSS. */
+static void native_context(struct pmsw_context *c)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->rip = NATIVE_CODE;
+	c->rsp = NATIVE_STACK;
+	c->rflags = 0x2;
+	c->cr0 = 0x80000033;	/* PE MP ET NE PG */
+	c->cr4 = 0x6a0;		/* PAE PGE OSFXSR OSXMMEXCPT */
+	c->efer = 0x500;	/* LME LMA */
+	c->pat = 0x0007040600070406ULL;
+	for (i = 0; i < PMSW_NR_SEGS; i++)
+		c->seg[i].selector = PMSW_NATIVE_SEL_DATA;
+	c->seg[PMSW_SEG_CS].selector = PMSW_NATIVE_SEL_CODE;
+	c->seg[PMSW_SEG_LDTR].selector = 0;
+	c->seg[PMSW_SEG_TR].selector = PMSW_NATIVE_SEL_TSS;
+	c->seg[PMSW_SEG_TR].base = PMSW_RESERVED_BASE + PMSW_NATIVE_TSS;
+	c->gdtr.base = PMSW_RESERVED_BASE + PMSW_NATIVE_GDT;
+	c->gdtr.limit = 0x27;
+	c->idtr.base = PMSW_RESERVED_BASE + PMSW_NATIVE_IDT;
+	c->idtr.limit = 0xfff;
+}
+
+static int native_once(int fd, struct pmsw_context *c, struct pmsw_native *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->size = sizeof(*n);
+	n->context = (uint64_t)(unsigned long)c;
+	return ioctl(fd, PMSW_IOC_NATIVE, n);
+}
+
+/* Why there are no native rows: the module's reason for refusing. */
+static void native_skip(struct native_sets *ns, const struct pmsw_native *n,
+			int err)
+{
+	static char why[sizeof(n->reason) + 32];
+
+	snprintf(why, sizeof(why), "refused (%s): %s", strerror(err),
+		 n->reason[0] ? n->reason : "no reason given");
+	ns->forward->skip = ns->ret->skip = ns->urun->skip = why;
+	ns->cold->skip = why;
+}
+
+/* @n round trips, each in @rt; the module's stamps in @fwd and @ret. */
+static int native_loop(int fd, struct pmsw_context *c, unsigned int n,
+		       struct sample_set *rt, struct sample_set *fwd,
+		       struct sample_set *ret)
+{
+	unsigned long long t0, t1;
+	struct pmsw_native r;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		t0 = __rdtsc();
+		if (native_once(fd, c, &r))
+			return -1;
+		t1 = __rdtsc();
+		if (r.stop_reason != PMSW_NATIVE_RETURNED) {
+			fprintf(stderr, "native target did not return: %s\n", r.reason);
+			return -1;
+		}
+		rt->ticks[rt->n++] = t1 - t0;
+		if (fwd) {
+			fwd->ticks[fwd->n++] = r.forward_ticks;
+			ret->ticks[ret->n++] = r.return_ticks;
+		}
+	}
+	return 0;
+}
+
+static int measure_native(struct native_sets *ns, unsigned int n)
+{
+	struct pmsw_context c;
+	struct pmsw_native r;
+	struct session s;
+
+	if (session_open(&s))
+		return -1;
+	native_load(s.mem);
+	native_context(&c);
+	/* The first round trip warms the caches; a refusal skips the rows. */
+	if (native_once(s.fd, &c, &r)) {
+		native_skip(ns, &r, errno);
+		session_close(&s);
+		return 0;
+	}
+	if (native_loop(s.fd, &c, NATIVE_COLD, ns->cold, NULL, NULL) ||
+	    ioctl(s.fd, PMSW_IOC_VMXON, 0) ||
+	    native_loop(s.fd, &c, n, ns->urun, ns->forward, ns->ret))
+		return -1;
 	session_close(&s);
 	return 0;
 }
@@ -497,6 +641,19 @@ int main(int argc, char **argv)
 				     .key = "pmswitch_vmcall_in_kernel" };
 	struct sample_set urun = { .name = "RUN ioctl round trip (userspace)",
 				   .key = "pmswitch_run_roundtrip_userspace" };
+	struct sample_set nfwd = { .name = "native switch, forward",
+				   .key = "pmswitch_native_forward",
+				   .no_vmcs_counts = true };
+	struct sample_set nret = { .name = "native switch, return",
+				   .key = "pmswitch_native_return",
+				   .no_vmcs_counts = true };
+	struct sample_set nrt = { .name = "NATIVE ioctl round trip (userspace)",
+				  .key = "pmswitch_native_round_trip_userspace",
+				  .no_vmcs_counts = true };
+	struct sample_set ncold = { .name = "NATIVE round trip, VMX off before",
+				    .key = "pmswitch_native_round_trip_vmx_cold",
+				    .no_vmcs_counts = true };
+	struct native_sets ns = { &nfwd, &nret, &nrt, &ncold };
 	struct xl_figures xl = { 0 }, xl32 = { .paging32 = true };
 	unsigned int burst = XB_BURST_LEN;
 	struct pmsw_stats before, after;
@@ -529,8 +686,13 @@ int main(int argc, char **argv)
 	migrate.ticks = calloc(2 * sessions + 2, sizeof(unsigned long long));
 	vmcall.ticks = calloc(switches + 64, sizeof(unsigned long long));
 	urun.ticks = calloc(switches + 64, sizeof(unsigned long long));
+	nfwd.ticks = calloc(switches, sizeof(unsigned long long));
+	nret.ticks = calloc(switches, sizeof(unsigned long long));
+	nrt.ticks = calloc(switches, sizeof(unsigned long long));
+	ncold.ticks = calloc(NATIVE_COLD, sizeof(unsigned long long));
 	if (!t || !launch.ticks || !resume.ticks || !other.ticks ||
-	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks)
+	    !update.ticks || !migrate.ticks || !vmcall.ticks || !urun.ticks ||
+	    !nfwd.ticks || !nret.ticks || !nrt.ticks || !ncold.ticks)
 		return 1;
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pin_to(0);
@@ -596,6 +758,10 @@ int main(int argc, char **argv)
 	pin_to(0);
 	if (measure_vmcall(&vmcall, switches) || measure_run(&urun, switches))
 		return 1;
+	if (measure_native(&ns, switches)) {
+		perror("native switch");
+		return 1;
+	}
 	/*
 	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
 	 * (exitless.rst), which no other path here should inherit.
@@ -613,6 +779,10 @@ int main(int argc, char **argv)
 		print_row(&migrate);
 		print_row(&vmcall);
 		print_row(&urun);
+		print_row(&nfwd);
+		print_row(&nret);
+		print_row(&nrt);
+		print_row(&ncold);
 		return 0;
 	}
 	printf("pmswitch transitions: TSC ticks from the VM exit before to the VM entry\n");
@@ -630,5 +800,10 @@ int main(int argc, char **argv)
 	printf("\nround trips (guest RDTSC around VMCALL; userspace RDTSC around RUN):\n");
 	print_row(&vmcall);
 	print_row(&urun);
+	printf("\nnative switch (module's TSC stamps; userspace RDTSC around NATIVE):\n");
+	print_row(&nfwd);
+	print_row(&nret);
+	print_row(&nrt);
+	print_row(&ncold);
 	return 0;
 }

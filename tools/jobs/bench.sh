@@ -11,7 +11,10 @@ n=${PMSW_BENCH_N:-2000}
 # otherwise land in the middle of a line.
 r=/tmp/bench.txt
 insmod ./pmswitch.ko || exit 1
+# The native switch's rows need the module parameter (off by default).
+echo 1 >/sys/module/pmswitch/parameters/allow_native || exit 1
 ./switch_bench -m -n "$n" -s "${PMSW_BENCH_SESSIONS:-20}" >$r || exit 1
+echo 0 >/sys/module/pmswitch/parameters/allow_native
 # KVM 6.12 takes VMX on every CPU when it loads: pmswitch lets go first.
 rmmod pmswitch || exit 1
 for m in irqbypass kvm kvm-intel; do

@@ -117,6 +117,8 @@ suite cli_run_test ./run_test.sh /pmswitch
 # Before kvm_conflict_test: KVM must still load after 1,000 native
 # round trips.
 suite native_test ./native_test
+# pmswitch native with the example target; sets allow_native 1, then 0.
+suite cli_native_test ./run_test.sh /pmswitch native
 suite kvm_conflict_test ./kvm_conflict_test
 # The ioctl fuzzer: the 50,000 operations on the 2-CPU Haswell
 # machine of each line (~105 s of the fuzzer under Bochs), each line with

@@ -107,7 +107,10 @@ static int native_precheck(int fd, const struct native_args *a)
 		    (unsigned long long)v.value, v.text);
 }
 
-/* Why PMSW_IOC_NATIVE was refused, for the errnos native.rst names. */
+/*
+ * Why PMSW_IOC_NATIVE was refused when the module gave no reason, for
+ * the errnos native.rst names.
+ */
 static const char *native_error(int err)
 {
 	switch (err) {
@@ -117,9 +120,29 @@ static const char *native_error(int err)
 		return "this pmswitch.ko has no native switch (PMSW_IOC_NATIVE)";
 	case EINVAL:
 		return "the module refused the target (pmswitch check --native names the rule)";
+	case EOPNOTSUPP:
+		return "refused: the native switch needs a second online CPU (its watchdog) and a kernel without FRED";
 	default:
 		return vmxon_error(err);
 	}
+}
+
+#define ALLOW_NATIVE	"/sys/module/pmswitch/parameters/allow_native"
+
+/*
+ * A refused switch, one line. The module writes its reason into the
+ * argument even when the ioctl fails (uapi.rst): its words are the most
+ * precise, with the errno; for the parameter, also where to set it.
+ */
+static int native_refused(const char *file, int err, const struct pmsw_native *n)
+{
+	if (!n->reason[0])
+		return fail(EXIT_FAIL, "%s: PMSW_IOC_NATIVE: %s", file,
+			    native_error(err));
+	return fail(EXIT_FAIL, "%s: PMSW_IOC_NATIVE refused (%s): %.*s%s", file,
+		    strerror(err), (int)sizeof(n->reason), n->reason,
+		    strstr(n->reason, "allow_native") ?
+		    " (echo 1 > " ALLOW_NATIVE ")" : "");
 }
 
 static const char *const stop_names[] = {
@@ -236,8 +259,7 @@ static int native_switch(struct native_args *a)
 	if (ret)
 		goto out;
 	if (ioctl(s.fd, PMSW_IOC_NATIVE, &n)) {
-		ret = fail(EXIT_FAIL, "%s: PMSW_IOC_NATIVE: %s", a->file,
-			   native_error(errno));
+		ret = native_refused(a->file, errno, &n);
 		goto out;
 	}
 	if (json)
