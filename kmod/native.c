@@ -503,6 +503,7 @@ static void fill_state(struct native *n)
 	*st64(n, NS_RIP) = c->rip;
 	*st64(n, NS_RFLAGS) = c->rflags;
 	*st64(n, NS_TARGET_CR4) = c->cr4;
+	*st64(n, NS_TARGET_CR2) = c->cr2;
 	*st64(n, NS_VMXON_PHYS) = pmsw_vmx_this_cpu_vmxon_phys();
 	*st64(n, NS_VMCS_PHYS) = n->back->phys;
 	/* The return path: this kernel's CR0, a minimal CR4 (27.3.1.1). */

@@ -36,6 +36,7 @@
 #define NS_NMIS		0x168	/* out: NMIs the module's IDT took */
 #define NS_IN_RETURN	0x170	/* the return path has begun */
 #define NS_KRSP		0x178	/* in: the kernel's RSP, the return HOST_RSP */
+#define NS_TARGET_CR2	0x180	/* in: the target's CR2 */
 
 /* Offsets into the native code page (PMSW_NATIVE_CODE). */
 #define NC_TRAMPOLINE	0x000	/* HOST_RIP of the forward VMCS */

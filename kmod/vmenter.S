@@ -317,7 +317,7 @@ pmsw_native_code:
  * target (SDM 28.5), still in VMX root operation. Record the exit, leave
  * VMX operation (the claims' "VMXOFF at the host entry point"), give the
  * target its own descriptor-table limits (the exit set 0xffff), CR4
- * without VMXE, RFLAGS and registers, and jump to its entry.
+ * without VMXE, its CR2, RFLAGS and registers, and jump to its entry.
  */
 	mov	$F_EXIT_REASON, %eax
 	vmread	%rax, nst + NS_FWD_EXIT(%rip)
@@ -326,6 +326,9 @@ pmsw_native_code:
 	lidt	nst + NS_IDTR + 6(%rip)
 	mov	nst + NS_TARGET_CR4(%rip), %rax
 	mov	%rax, %cr4
+	/* CR2 is not in the host-state area: the target's, not the kernel's. */
+	mov	nst + NS_TARGET_CR2(%rip), %rax
+	mov	%rax, %cr2
 	/* An NMI that caused the exit leaves NMIs blocked: IRET unblocks. */
 	cmpw	$0, nst + NS_FWD_EXIT(%rip)
 	jne	1f

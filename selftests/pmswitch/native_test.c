@@ -95,6 +95,7 @@ static void target(FIXTURE_DATA(native) *self, const uint8_t *code,
 	c->idtr.base = PMSW_RESERVED_BASE + PMSW_NATIVE_IDT;
 	c->idtr.limit = 0xfff;
 	c->gpr[PMSW_RDI] = 0x1234abcd;
+	c->cr2 = 0xc2c2000;
 }
 
 #define TARGET(self, name) \
@@ -179,6 +180,8 @@ TEST_F(native, target_sees_its_state_outside_vmx)
 	EXPECT_EQ(0, data(self, NR_CR3) & 0xfff);
 	EXPECT_NE(0, data(self, NR_CR3));
 	EXPECT_EQ(1, data(self, NR_UD));
+	/* CR2 is the context's, not a fault address of the kernel's. */
+	EXPECT_EQ(self->c.cr2, self->n.cr2);
 	/* The return: RIP after the call, in the target's code. */
 	EXPECT_LT(CODE, self->n.rip);
 	EXPECT_GT(CODE + 0x1000, self->n.rip);
