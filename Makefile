@@ -46,7 +46,7 @@ INTEGRITY_GUESTS := tools/guest/integrity.S
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test views_test ve_test \
 	     fuzz_test
-SELFTESTS += exitless_test native_test
+SELFTESTS += exitless_test native_test trace_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 UNITTESTS += xl_routine_test native_check_test
 
@@ -105,6 +105,7 @@ $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/native_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/native_test: KSFT_CFLAGS += -pthread
+$(BUILD)/selftests/trace_test: $(GUESTS) $(GUEST_INCLUDES)
 # The exit-less test also reads the switch routine's bytes.
 XL_ROUTINE_SRC := kmod/exitless_routine.S
 $(BUILD)/selftests/exitless_test: selftests/pmswitch/exitless_test.c \

@@ -28,6 +28,7 @@
 #include "run.h"
 #include "run_int.h"
 #include "session.h"
+#include "trace.h"
 #include "vmx_ops.h"
 
 #define XL_GPA(off)	(PMSW_RESERVED_BASE + (off))
@@ -397,11 +398,13 @@ static void take_over(struct run_state *rs, struct pmsw_ctx *from,
 struct pmsw_ctx *pmsw_xl_track(struct run_state *rs, struct pmsw_ctx *ctx)
 {
 	struct pmsw_ctx *run = ctx;
-	u64 eptp;
+	u64 eptp, unseen = 0;
 
 	if (!is_member(ctx) || !ctx->view || rs->enter_ret ||
 	    (rs->exit.reason & PMSW_EXIT_FAILED_ENTRY))
 		return ctx;
+	if (trace_pmsw_switch_enabled())
+		unseen = pmsw_trace_xl_unseen(rs->s);
 	eptp = pmsw_vmcs_read64(ctx->vmcs, VMCS_EPT_POINTER);
 	if (eptp != ctx->view->eptp) {
 		run = member_by_eptp(rs->s, eptp);
@@ -410,5 +413,7 @@ struct pmsw_ctx *pmsw_xl_track(struct run_state *rs, struct pmsw_ctx *ctx)
 		take_over(rs, ctx, run);
 	}
 	sync_switched_out(rs->s, run);
+	trace_pmsw_switch(rs, ctx, run->id, PMSW_TRACE_SWITCH_EXITLESS,
+			  unseen);
 	return run;
 }

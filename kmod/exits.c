@@ -27,6 +27,7 @@
 #include "run.h"
 #include "run_int.h"
 #include "session.h"
+#include "trace.h"
 #include "vmx_ops.h"
 
 /* Guest interruptibility state (SDM 25.4.2, Table 25-3). */
@@ -276,6 +277,7 @@ static enum next_step handle_vmcall(struct run_state *rs, struct pmsw_ctx *ctx,
 		}
 		ctx->regs[PMSW_RAX] = 0;
 		*next = arg;
+		trace_pmsw_switch(rs, ctx, arg, PMSW_TRACE_SWITCH_VMCALL, 1);
 		return NEXT_SWITCH;
 	case PMSW_HC_STOP:
 		ctx->regs[PMSW_RAX] = 0;

@@ -52,6 +52,7 @@
 #include "run.h"
 #include "run_int.h"
 #include "session.h"
+#include "trace.h"
 #include "vmx_ops.h"
 
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
@@ -276,6 +277,7 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 	prepare_entry(rs, ctx, t);
 	memset(&rs->exit, 0, sizeof(rs->exit));
 	rs->end_block = false;
+	trace_pmsw_entry(rs, ctx);
 	t->ticks = rdtsc() - rs->last_exit_tsc;
 	pmsw_enter_exit(ctx, v->launched ? PMSW_VMENTER_RESUME : 0,
 			&rs->exit, &rs->enter_ret);
@@ -482,6 +484,7 @@ static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 	/* An exit-less switch may have moved the VMCS to another member. */
 	if (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS)
 		*ctxp = ctx = pmsw_xl_track(rs, ctx);
+	trace_pmsw_exit(rs, ctx);
 	step = pmsw_handle_exit(rs, ctx, next);
 	t->exit_qualification = rs->exit.qualification;
 	if (vmx_insn_failed(rs, ctx))
@@ -593,7 +596,9 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 	asm volatile("sldt %0" : "=rm" (rs->ldt_sel));
 	rs->last_exit_tsc = rdtsc();
 
+	trace_pmsw_run_start(s, run);
 	err = run_loop(rs);
+	trace_pmsw_run_stop(s, run, err);
 
 	/* VM exits load null DS/ES/FS/GS/LDTR selectors (SDM 28.5.2). */
 	if (rs->ds | rs->es) {

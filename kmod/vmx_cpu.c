@@ -42,6 +42,7 @@
 #include "compat.h"
 #include "hooks.h"
 #include "probe.h"
+#include "trace.h"
 #include "vmcs.h"
 #include "vmx_cpu.h"
 #include "vmx_ops.h"
@@ -140,8 +141,10 @@ static int vmx_cpu_enable(struct vmx_cpu *v)
 	if (v->on)
 		return 0;
 	ret = vmx_cpu_check(v, &caps);
-	if (ret)
+	if (ret) {
+		trace_pmsw_vmx(true, ret);
 		return ret;
+	}
 
 	/* Revision identifier in bits 30:0, bit 31 clear (SDM 25.11.5). */
 	*(u32 *)page_address(v->vmxon_region) = pmsw_basic_revision(caps.basic);
@@ -157,12 +160,14 @@ static int vmx_cpu_enable(struct vmx_cpu *v)
 	if (ret != PMSW_VMX_OK) {
 		intel_pt_handle_vmx(0);
 		cr4_clear_bits(X86_CR4_VMXE);
+		trace_pmsw_vmx(true, -EIO);
 		return pmsw_why(-EIO, ret == PMSW_VMX_FAULT ?
 				"VMXON faulted (#GP or #UD)" :
 				"VMXON failed (VMfailInvalid: VMXON region rejected)",
 				&v->why);
 	}
 	v->on = true;
+	trace_pmsw_vmx(true, 0);
 	return 0;
 }
 
@@ -179,6 +184,7 @@ static void vmx_cpu_disable(struct vmx_cpu *v)
 	/* Intel PT may trace again (see vmx_cpu_enable()). */
 	intel_pt_handle_vmx(0);
 	v->on = false;
+	trace_pmsw_vmx(false, 0);
 }
 
 static void vmx_enable_ipi(void *unused)

@@ -80,6 +80,30 @@ lacks() {
 		grep -qv "\"$1\""
 }
 
+# pmswitch's events in tracefs (Documentation/tracing.rst): all of them
+# on while a suite runs, so that each tracepoint's own path runs under
+# that suite's entries, exits and switches (a crash or warning there
+# fails the console check). tracefs is mounted if it is not there.
+tracing=/sys/kernel/tracing
+pmsw_events() {
+	{ [ -d $tracing/events ] || mount -t tracefs nodev $tracing; } &&
+		echo "$1" >$tracing/events/pmswitch/enable
+}
+# Some traced exit ran another exit-less member than the one entered.
+xl_exit_moved() {
+	awk '/pmsw_exit:/ {
+		for (i = 1; i < NF; i++) {
+			if ($i == "ctx") c = $(i + 1)
+			if ($i == "running") r = $(i + 1)
+		}
+		if (c != r) f = 1
+	} END { exit !f }' $tracing/trace
+}
+switching=0
+if grep -qw vmx /proc/cpuinfo && [ "$no_ept" = 0 ]; then
+	switching=1
+fi
+
 suite cli_kmod_test ./kmod_test.sh /pmswitch
 check "insmod pmswitch.ko" insmod ./pmswitch.ko
 check "/dev/pmswitch exists" test -c /dev/pmswitch
@@ -106,7 +130,19 @@ else
 fi
 check "cli: unknown command exits 2" \
 	sh -c './pmswitch frobnicate 2>/dev/null; test $? -eq 2'
+check "trace: every pmswitch event on" pmsw_events 1
+: >$tracing/trace
 suite switch_test ./switch_test
+check "trace: pmswitch events off" pmsw_events 0
+if [ "$switching" = 1 ]; then
+	check "trace: switch_test traced its entries, exits and switches" \
+		sh -c "grep -q 'pmsw_entry: .* LAUNCH' $tracing/trace &&
+		       grep -q 'pmsw_exit: .* reason VMCALL' $tracing/trace &&
+		       grep -q 'pmsw_switch: .* VMCALL count 1' $tracing/trace &&
+		       grep -q 'pmsw_run_stop: ' $tracing/trace"
+fi
+: >$tracing/trace
+suite trace_test ./trace_test
 suite views_test ./views_test
 suite ve_test ./ve_test
 suite integrity_test ./integrity_test
@@ -135,8 +171,19 @@ suite fuzz_test env PMSW_FUZZ_OPS=$fuzz_ops \
 	PMSW_FUZZ_SEED="0x5eed$(echo "$PMSW_KLINE" | tr -d .)" ./fuzz_test
 # After ve_test: Bochs never reloads the EPTP index from the VMCS at VM
 # entry, so after a VMFUNC it leaks into later #VE information on that
-# CPU. It checks no log, so it may follow the fuzzer.
+# CPU. It checks no log, so it may follow the fuzzer. With every pmswitch
+# event on: the exit-less switches are counted at each exit.
+check "trace: every pmswitch event on" pmsw_events 1
+: >$tracing/trace
 suite exitless_test ./exitless_test
+check "trace: pmswitch events off" pmsw_events 0
+if [ "$switching" = 1 ] && ! lacks eptp_switching; then
+	check "trace: exit-less switches counted at the exits" \
+		grep -q 'pmsw_switch: .* EXITLESS count [1-9]' $tracing/trace
+	check "trace: an exit names the member running, not the one entered" \
+		xl_exit_moved
+fi
+: >$tracing/trace
 suite cli_xl_test ./run_test.sh /pmswitch exitless
 check "rmmod pmswitch" rmmod pmswitch
 # The test hooks are debugfs files (pmswitch_test), removed with the
