@@ -59,6 +59,7 @@
 #include "refuse.h"
 #include "run.h"
 #include "session.h"
+#include "trace.h"
 #include "vmcs.h"
 #include "vmx_cpu.h"
 #include "vmx_ops.h"
@@ -908,6 +909,8 @@ long pmsw_native(struct pmsw_session *s, void __user *uarg)
 			err = refuse(n->out, err, why);
 		else
 			report(n);
+		if (!err)
+			trace_pmsw_native(n->out);
 	}
 	native_free(n);
 	pmsw_vmx_put();

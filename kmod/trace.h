@@ -247,6 +247,44 @@ TRACE_EVENT(pmsw_vmx,
 		  __entry->on ? "VMXON" : "VMXOFF", __entry->err)
 );
 
+/*
+ * A native switch (native.rst) that went and came back: its CPU, how it
+ * ended, and the forward and return switches' TSC ticks. Recorded after
+ * the round trip, with the kernel's state back.
+ */
+TRACE_EVENT(pmsw_native,
+	TP_PROTO(const struct pmsw_native *o),
+	TP_ARGS(o),
+
+	TP_STRUCT__entry(
+		__field(u32, cpu)
+		__field(u32, stop_reason)
+		__field(u32, vector)
+		__field(u32, forward_exit)
+		__field(u64, forward_ticks)
+		__field(u64, return_ticks)
+	),
+
+	TP_fast_assign(
+		__entry->cpu = o->cpu;
+		__entry->stop_reason = o->stop_reason;
+		__entry->vector = o->vector;
+		__entry->forward_exit = o->forward_exit;
+		__entry->forward_ticks = o->forward_ticks;
+		__entry->return_ticks = o->return_ticks;
+	),
+
+	TP_printk("cpu %u %s vector %u forward exit %u forward %llu return %llu ticks",
+		  __entry->cpu,
+		  __print_symbolic(__entry->stop_reason,
+				   { PMSW_NATIVE_RETURNED, "RETURNED" },
+				   { PMSW_NATIVE_EXCEPTION, "EXCEPTION" },
+				   { PMSW_NATIVE_LIMIT, "LIMIT" },
+				   { PMSW_NATIVE_NMI, "NMI" }),
+		  __entry->vector, __entry->forward_exit,
+		  __entry->forward_ticks, __entry->return_ticks)
+);
+
 #endif /* PMSW_TRACE_H */
 
 /* Out of the kernel tree: define_trace.h finds this file by -I$(src)/kmod. */

@@ -25,7 +25,7 @@
 
 static const char *const event_names[] = {
 	"pmsw_run_start", "pmsw_run_stop", "pmsw_entry", "pmsw_exit",
-	"pmsw_switch", "pmsw_vmx",
+	"pmsw_switch", "pmsw_vmx", "pmsw_native",
 };
 
 /* One event of the text trace: its name and what TP_printk made of it. */
@@ -209,6 +209,8 @@ TEST_F(tr, every_event_in_tracefs_with_its_fields)
 		{ "session", "ctx", "running", "reason", "qualification" },
 		{ "session", "from", "to", "kind", "count" },
 		{ "cpu", "on", "err" },
+		{ "cpu", "stop_reason", "vector", "forward_exit",
+		  "forward_ticks", "return_ticks" },
 	};
 	unsigned int i, j;
 	char file[96], field[48];
