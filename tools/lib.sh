@@ -44,4 +44,5 @@ make_payload() {
 		cp -L "$lib" "$dir/rootfs$lib"
 	done
 	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
+	cp "$TOP/VERSION" "$dir/"
 }

@@ -35,7 +35,7 @@ check unload_when_not_loaded_fails_clearly 1 "unload pmswitch: not loaded" "$cli
 check load_of_a_missing_file_fails_clearly 1 "nope.ko: not found" "$cli" load /nope.ko
 check load_of_a_non_module_fails_clearly 1 "load $dir/job.sh:" "$cli" load "$dir/job.sh"
 check load_by_path_inserts_the_module 0 "" "$cli" load "$dir/pmswitch.ko"
-check info_reports_live_and_version 0 "module:       live, version 0.1" "$cli" info
+check info_reports_live_and_version 0 "module:       live, version $(cat "$dir/VERSION")" "$cli" info
 check second_load_says_already_loaded 1 "already loaded" "$cli" load "$dir/pmswitch.ko"
 exec 3</dev/pmswitch
 check unload_while_in_use_says_busy 1 "in use" "$cli" unload
