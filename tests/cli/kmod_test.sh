@@ -45,6 +45,16 @@ check device_is_gone_after_unload 1 "module:       not loaded" "$cli" info
 check version_without_the_module_says_not_loaded 0 "module not loaded" "$cli" --version
 check json_load_error_is_one_document 1 '"error": "/nope.ko: not found"' \
 	"$cli" --json load /nope.ko
+# Without a path, load takes the module installed for this kernel (the
+# DKMS payload installs it as DKMS does, with its modules.dep).
+if [ -e "/lib/modules/$(uname -r)/modules.dep" ]; then
+	check load_by_name_inserts_the_installed_module 0 "module:       live" \
+		sh -c "'$cli' load && '$cli' info"
+	check unload_after_load_by_name 0 "" "$cli" unload
+else
+	check load_by_name_without_an_installed_module_fails_clearly 1 \
+		"not installed for this kernel" "$cli" load
+fi
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]
