@@ -8,14 +8,23 @@
 #   make man          pmswitch(8) and pmswitch-context(5) from Documentation/
 #   make selftests    the kselftest suite, statically linked
 #   make check        host unit tests of the pure logic, built and run here
-#   make clean
+#   make modules_install  pmswitch.ko to /lib/modules/<release>/extra, depmod
+#   make install      the CLI, its man pages, bash completion, the uapi header
+#   make install-dkms the module's sources to /usr/src/pmswitch-<version>
+#   make uninstall    undoes modules_install and install
+#   make clean        also what `make module KDIR=...` built, whatever KDIR
 #
-# KDIR     kernel build tree (default: the running kernel's)
+# KDIR     kernel build tree (default: that of KERNELRELEASE if given, else
+#          the running kernel's)
+# KERNELRELEASE  release to install for (default: KDIR's)
+# INSTALL_MOD_PATH, INSTALL_MOD_DIR  as for kbuild (default: /, extra)
 # KSFT_DIR directory holding kselftest_harness.h and kselftest.h (default:
 #          extracted from Debian's linux-source package into build/)
 # BUILD    output directory for userspace programs (default: build)
 
-KDIR	 ?= /lib/modules/$(shell uname -r)/build
+KDIR	 ?= /lib/modules/$(or $(KERNELRELEASE),$(shell uname -r))/build
+# The one version of the module, the CLI and the packages.
+VERSION	 := $(shell cat VERSION)
 BUILD	 ?= build
 KSFT_DIR ?= $(BUILD)/kselftest
 
@@ -54,7 +63,8 @@ CLI	  := $(BUILD)/pmswitch
 SELFTEST_BINS := $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNITTESTS))
 
-.PHONY: all module tools selftests check clitest fuzz bench install clean man
+.PHONY: all module tools selftests check clitest fuzz bench install clean man \
+	modules_install install-dkms uninstall
 
 all: module tools selftests man
 
@@ -79,15 +89,11 @@ selftests: $(SELFTEST_BINS)
 # The CLI: main.c dispatches, one cmd_*.c per command, one JSON writer.
 CLI_SRCS := $(wildcard tools/pmswitch/*.c)
 CLI_HDRS := $(wildcard tools/pmswitch/*.h)
-# One version for the module and the CLI: VERSION if there is one, else
-# the module's MODULE_VERSION.
-PMSW_VERSION ?= $(shell cat VERSION 2>/dev/null || \
-		  sed -n 's/^MODULE_VERSION("\(.*\)");/\1/p' kmod/main.c)
 $(CLI): $(CLI_SRCS) $(CLI_HDRS) $(PURE_SRCS) $(PURE_HDRS) $(GUESTS) \
-	$(SELFTEST_HDRS)
+	$(SELFTEST_HDRS) VERSION
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itools/pmswitch \
-		-DPMSW_CLI_VERSION='"$(PMSW_VERSION)"' -o $@ \
+		-DPMSW_CLI_VERSION='"$(VERSION)"' -o $@ \
 		$(CLI_SRCS) $(GUESTS) $(PURE_SRCS) $(KMOD_LIBS)
 
 $(KSFT_HDR):
@@ -184,6 +190,44 @@ install: $(CLI) $(MANPAGES)
 		$(DESTDIR)$(PREFIX)/share/man/man5/pmswitch-context.5
 	install -D -m 644 tools/pmswitch/pmswitch.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pmswitch
+	install -D -m 644 uapi/linux/pmswitch.h \
+		$(DESTDIR)$(PREFIX)/include/linux/pmswitch.h
+
+# pmswitch.ko for KERNELRELEASE (KDIR's), where kbuild puts out-of-tree
+# modules; depmod again in case kbuild did not (6.12 leaves it to the
+# caller for M= builds), so that `modprobe pmswitch` finds it.
+INSTALL_MOD_DIR ?= extra
+# UTS_RELEASE, not include/config/kernel.release: Debian's 6.1 headers
+# have "6.1.192" there, but "6.1.0-57-amd64" is the release that uname -r,
+# vermagic and /lib/modules use.
+KRELEASE = $(or $(KERNELRELEASE),$(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null))
+MODDIR	 = $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)
+DEPMOD	 = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		modules_install
+	$(DEPMOD)
+
+uninstall:
+	@test -n "$(KRELEASE)" || { echo "uninstall: no kernel release: set KERNELRELEASE or KDIR" >&2; exit 2; }
+	rm -f $(MODDIR)/$(INSTALL_MOD_DIR)/pmswitch.ko*
+	if [ -d $(MODDIR) ]; then $(DEPMOD); fi
+	rm -f $(DESTDIR)$(PREFIX)/sbin/pmswitch \
+		$(DESTDIR)$(PREFIX)/share/man/man8/pmswitch.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/pmswitch-context.5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pmswitch \
+		$(DESTDIR)$(PREFIX)/include/linux/pmswitch.h
+
+# What DKMS builds from: Kbuild, the module's sources and the uapi header,
+# with dkms.conf naming this version (`dkms install pmswitch/$(VERSION)`).
+DKMS_SRC = $(DESTDIR)/usr/src/pmswitch-$(VERSION)
+install-dkms:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
+	install -m 644 Kbuild VERSION COPYING $(DKMS_SRC)/
+	install -m 644 kmod/*.c kmod/*.h kmod/*.S $(DKMS_SRC)/kmod/
+	install -m 644 uapi/linux/pmswitch.h $(DKMS_SRC)/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
 
 # libFuzzer on the context-file parser for FUZZ_SECONDS (default 30).
 FUZZ_SECONDS ?= 30
@@ -204,6 +248,12 @@ fuzz: $(BUILD)/fuzz/ctxfile_fuzz
 check: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
 
+# Kbuild's outputs are removed by name as well, so a module built with
+# another KDIR (absent now, or not the default) is cleaned all the same.
+KBUILD_OUT := pmswitch.ko pmswitch.mod pmswitch.mod.c pmswitch.mod.o \
+	      pmswitch.o Module.symvers modules.order .module-common.o \
+	      .*.cmd kmod/*.o kmod/.*.cmd
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf $(BUILD)
+	rm -f $(KBUILD_OUT)
+	rm -rf $(BUILD) .tmp_versions

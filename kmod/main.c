@@ -343,4 +343,4 @@ module_exit(pmsw_exit);
 
 MODULE_DESCRIPTION("Atomic protected-mode switching on Intel VT-x");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1");
+MODULE_VERSION(PMSW_VERSION);

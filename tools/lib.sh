@@ -17,11 +17,19 @@ install_deps() {
 		qemu-system-x86 zstd binutils jq python3-docutils
 }
 
-# make_payload LINE JOB DIR: the module built for LINE, the static CLI and
-# selftests, and JOB (a script in tools/jobs/) as DIR/job.sh.
+# make_payload LINE JOB DIR [--dkms]: the module built for LINE, the static
+# CLI and selftests, and JOB (a script in tools/jobs/) as DIR/job.sh.
+# --dkms takes the module DKMS built for LINE (tools/build/build-packages)
+# instead, and installs it in the guest as DKMS does, under
+# /lib/modules/<release>/updates/dkms with its modules.dep, so that
+# `pmswitch load` without a path finds it there.
 make_payload() {
 	local line=$1 job=$2 dir=$3 ko
-	ko=$("$TOP/tools/build/build-module" "$line")
+	if [ "${4:-}" = --dkms ]; then
+		ko=$(dkms_module "$line") || return 1
+	else
+		ko=$("$TOP/tools/build/build-module" "$line")
+	fi
 	make -C "$TOP" -s tools selftests >&2
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -44,4 +52,27 @@ make_payload() {
 		cp -L "$lib" "$dir/rootfs$lib"
 	done
 	install -m 755 "$TOP/tools/jobs/$job" "$dir/job.sh"
+	cp "$TOP/VERSION" "$dir/"
+	[ "${4:-}" != --dkms ] || dkms_rootfs "$line" "$ko" "$dir/rootfs"
+}
+
+# dkms_module LINE: print the path of the pmswitch.ko that DKMS built for
+# LINE's release in this work tree's last tools/build/build-packages run
+# (a copy: other work trees install the same version into DKMS's tree).
+dkms_module() {
+	local rel ko
+	rel=$("$TOP/tools/testbed/kernel-version" "$1") || return 1
+	ko=$TOP/build/pkg/dkms/$rel/pmswitch.ko
+	[ -f "$ko" ] || { echo "make_payload: no DKMS-built $ko (run tools/build/build-packages)" >&2; return 1; }
+	echo "$ko"
+}
+
+# dkms_rootfs LINE KO ROOT: KO where DKMS installs it, with modules.dep.
+dkms_rootfs() {
+	local rel mod
+	rel=$("$TOP/tools/testbed/kernel-version" "$1") || return 1
+	mod=$3/lib/modules/$rel
+	mkdir -p "$mod/updates/dkms"
+	cp "$2" "$mod/updates/dkms/pmswitch.ko"
+	depmod -b "$3" "$rel" 2>/dev/null
 }

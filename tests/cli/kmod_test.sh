@@ -35,7 +35,7 @@ check unload_when_not_loaded_fails_clearly 1 "unload pmswitch: not loaded" "$cli
 check load_of_a_missing_file_fails_clearly 1 "nope.ko: not found" "$cli" load /nope.ko
 check load_of_a_non_module_fails_clearly 1 "load $dir/job.sh:" "$cli" load "$dir/job.sh"
 check load_by_path_inserts_the_module 0 "" "$cli" load "$dir/pmswitch.ko"
-check info_reports_live_and_version 0 "module:       live, version 0.1" "$cli" info
+check info_reports_live_and_version 0 "module:       live, version $(cat "$dir/VERSION")" "$cli" info
 check second_load_says_already_loaded 1 "already loaded" "$cli" load "$dir/pmswitch.ko"
 exec 3</dev/pmswitch
 check unload_while_in_use_says_busy 1 "in use" "$cli" unload
@@ -45,6 +45,16 @@ check device_is_gone_after_unload 1 "module:       not loaded" "$cli" info
 check version_without_the_module_says_not_loaded 0 "module not loaded" "$cli" --version
 check json_load_error_is_one_document 1 '"error": "/nope.ko: not found"' \
 	"$cli" --json load /nope.ko
+# Without a path, load takes the module installed for this kernel (the
+# DKMS payload installs it as DKMS does, with its modules.dep).
+if [ -e "/lib/modules/$(uname -r)/modules.dep" ]; then
+	check load_by_name_inserts_the_installed_module 0 "module:       live" \
+		sh -c "'$cli' load && '$cli' info"
+	check unload_after_load_by_name 0 "" "$cli" unload
+else
+	check load_by_name_without_an_installed_module_fails_clearly 1 \
+		"not installed for this kernel" "$cli" load
+fi
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]
