@@ -50,7 +50,10 @@ json_verdict() {
 	if [ ! -x "$jq" ]; then
 		n=$((n + 1)); fail=$((fail + 1))
 		echo "not ok $n every_json_output_parses # no $jq in the payload"
-	elif [ "$json_bad" = 0 ] && [ "$json_seen" -gt 0 ]; then
+	elif [ "$json_seen" = 0 ]; then
+		# Nothing ran that prints JSON (no VT-x, one CPU): nothing to judge.
+		skip "every_json_output_parses: no --json output in this run"
+	elif [ "$json_bad" = 0 ]; then
 		ok "every_json_output_parses ($json_seen outputs)"
 	else
 		n=$((n + 1)); fail=$((fail + 1))
