@@ -244,9 +244,12 @@ fuzz: $(BUILD)/fuzz/ctxfile_fuzz
 	$(BUILD)/fuzz/ctxfile_fuzz -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus
 
-# Each unit test binary prints TAP; any failure fails the target.
+# Each unit test binary prints TAP; any failure fails the target.  The
+# scripts' option test is host-only and takes seconds (run-tests runs it
+# on its own, first, and leaves it out here: SCRIPT_TESTS=).
+SCRIPT_TESTS ?= tests/scripts/help_test.sh
 check: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
+	@set -e; for t in $(UNIT_BINS) $(SCRIPT_TESTS); do echo "# $$t"; $$t; done
 
 # Kbuild's outputs are removed by name as well, so a module built with
 # another KDIR (absent now, or not the default) is cleaned all the same.

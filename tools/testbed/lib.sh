@@ -62,3 +62,75 @@ fetch_debs() {
     (cd "$dir" && { apt-get download -q "$@" ||
                     { apt-get update -q && apt-get download -q "$@"; }; }) >&2
 }
+
+# --- command-line options -------------------------------------------------
+# Shared by tools/run-*, tools/testbed/* and tools/build/*.  --help prints
+# the script's header comment and exits 0; a usage error (unknown option,
+# missing or bad value) prints one line on stderr and exits 64 (EX_USAGE,
+# sysexits.h).  Both happen before anything is installed or downloaded, so
+# a typo never costs a package installation.
+
+# The Bochs 2.7 CPU models that implement VMX (bochs --help cpu; the test
+# bed's notes): what --model and --cpu-model accept.
+BOCHS_VMX_MODELS="core2_penryn_t9600 corei5_lynnfield_750 corei5_arrandale_m520
+corei7_sandy_bridge_2600k corei7_ivy_bridge_3770k corei7_haswell_4770
+broadwell_ult corei7_skylake_x corei3_cnl corei7_icelake_u tigerlake"
+
+# print_help: the header comment of the running script without the #! and
+# SPDX lines; it holds a "usage:" line.
+print_help() {
+    awk 'NR == 1 && /^#!/ { next }
+         /SPDX-License-Identifier/ { next }
+         !/^#/ { exit }
+         { sub(/^# ?/, "") }
+         started || NF { started = 1; print }' "$0"
+}
+
+# usage_error REASON: one line naming the script, then exit 64.
+usage_error() {
+    echo "${0##*/}: $1 (see ${0##*/} --help)" >&2
+    exit 64
+}
+
+# need_value OPTION [VALUE...]: OPTION must be followed by a value (not by
+# another option).  Call it as: need_value "$@".
+need_value() {
+    [[ $# -ge 2 && $2 != -* ]] || usage_error "$1 needs a value"
+}
+
+# check_kline OPTION VALUE: a kernel line the project builds for.
+check_kline() {
+    [[ $2 == 6.1 || $2 == 6.12 ]] ||
+        usage_error "$1 '$2': not a kernel line of the test bed (6.1 or 6.12)"
+}
+
+# check_count OPTION VALUE MAX: an integer from 1 to MAX.
+check_count() {
+    [[ $2 =~ ^[1-9][0-9]{0,5}$ ]] && (( $2 <= $3 )) ||
+        usage_error "$1 '$2': not a number from 1 to $3"
+}
+
+# check_word OPTION VALUE WORD...: VALUE is one of the WORDs.
+check_word() {
+    local opt=$1 val=$2 w
+    shift 2
+    for w in "$@"; do [[ $val == "$w" ]] && return 0; done
+    usage_error "$opt '$val': not one of: $*"
+}
+
+# unknown_option ARG: an option no case matched, or a stray argument.
+unknown_option() {
+    if [[ $1 == -* ]]; then usage_error "unknown option '$1'"; fi
+    usage_error "unexpected argument '$1'"
+}
+
+# line_arg ARG...: the arguments of a script that takes one kernel line
+# (kernel-version, fetch-kernel, fetch-headers, build-module): --help, or
+# 6.1 or 6.12 and nothing else.
+line_arg() {
+    case "${1:-}" in -h|--help) print_help; exit 0 ;; esac
+    [[ $# -ge 1 ]] || usage_error "missing the kernel line (6.1 or 6.12)"
+    [[ $1 != -* ]] || unknown_option "$1"
+    [[ $# -eq 1 ]] || unknown_option "$2"
+    check_kline line "$1"
+}

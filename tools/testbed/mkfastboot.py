@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""mkfastboot.py STOCK_BZIMAGE OUT_BZIMAGE
+"""usage: mkfastboot.py STOCK_BZIMAGE OUT_BZIMAGE | --help
 
 Turn a stock Debian x86_64 bzImage into one that boots without running the
 kernel's decompressor.  Under Bochs, xz decompression alone costs ~54 s of
@@ -93,9 +93,29 @@ def assemble(symbols):
             return f.read()
 
 
+def usage_error(reason):
+    """One line and exit 64 (EX_USAGE), as the test bed's shell scripts."""
+    sys.stderr.write("mkfastboot.py: %s (see mkfastboot.py --help)\n"
+                     % reason)
+    sys.exit(64)
+
+
+def check_args(args):
+    """--help prints the docstring; anything but two files is refused."""
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        sys.exit(0)
+    for arg in args:
+        if arg.startswith("-"):
+            usage_error("unknown option '%s'" % arg)
+    if len(args) != 2:
+        usage_error("needs STOCK_BZIMAGE and OUT_BZIMAGE")
+    if not os.path.isfile(args[0]):
+        usage_error("%s: not a file" % args[0])
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__.split("\n")[0])
+    check_args(sys.argv[1:])
     with open(sys.argv[1], "rb") as f:
         bz = bytearray(f.read())
     if bz[0x1fe:0x200] != b"\x55\xaa" or bz[0x202:0x206] != b"HdrS":
