@@ -99,16 +99,29 @@ MODULE_PARM_DESC(native_max_us,
 #define PTE_TABLE	(PTE_P | PTE_RW | PTE_A)
 #define PTE_LEAF	(PTE_P | PTE_RW | PTE_A | PTE_D)
 
-/* Everything one native switch needs, freed when it is over. */
+/*
+ * A session's native world, built at its first native switch and kept
+ * until the session closes (its memory never changes once set): the
+ * target's page tables, host pages not mapped in the target's space,
+ * and the module's pages, whose contents each switch writes afresh (a
+ * target may have changed them).
+ */
+struct pmsw_native_world {
+	struct page **tables;
+	unsigned int nr_tables, max_tables;
+	u64 *pml4;
+	void *page[NPAGES];
+};
+
+/* Everything one native switch needs. */
 struct native {
 	struct pmsw_session *s;
 	/* This CPU's VMX capabilities (the same on every CPU, vmx_cpu.c). */
 	struct pmsw_vmx_caps caps;
 	struct pmsw_context target;
 	struct pmsw_native *out;
-	/* Host pages of the target's page tables, for freeing. */
-	struct page **tables;
-	unsigned int nr_tables, max_tables;
+	/* The session's world (pml4 and pages: copies of its pointers). */
+	struct pmsw_native_world *w;
 	u64 *pml4;
 	void *page[NPAGES];
 	struct pmsw_vmcs *fwd, *back;
@@ -146,40 +159,40 @@ static u64 *st64(struct native *n, unsigned int off)
 
 /* ---- the target's page tables ------------------------------------ */
 
-static u64 *table_alloc(struct native *n)
+static u64 *table_alloc(struct pmsw_native_world *w)
 {
 	struct page *p;
 
-	if (n->nr_tables == n->max_tables)
+	if (w->nr_tables == w->max_tables)
 		return NULL;
 	p = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!p)
 		return NULL;
-	n->tables[n->nr_tables++] = p;
+	w->tables[w->nr_tables++] = p;
 	return page_address(p);
 }
 
 /* The next-level table of @e, allocated on first use. */
-static u64 *table_next(struct native *n, u64 *e)
+static u64 *table_next(struct pmsw_native_world *w, u64 *e)
 {
 	u64 *t;
 
 	if (*e)
 		return phys_to_virt(*e & PAGE_MASK & ((1ULL << 52) - 1));
-	t = table_alloc(n);
+	t = table_alloc(w);
 	if (t)
 		*e = virt_to_phys(t) | PTE_TABLE;
 	return t;
 }
 
 /* Map linear @va to host-physical @pa, 4 KiB, read/write. */
-static int map_page(struct native *n, u64 va, u64 pa)
+static int map_page(struct pmsw_native_world *w, u64 va, u64 pa)
 {
 	u64 *pdpt, *pd, *pt;
 
-	pdpt = table_next(n, &n->pml4[(va >> 39) & 511]);
-	pd = pdpt ? table_next(n, &pdpt[(va >> 30) & 511]) : NULL;
-	pt = pd ? table_next(n, &pd[(va >> 21) & 511]) : NULL;
+	pdpt = table_next(w, &w->pml4[(va >> 39) & 511]);
+	pd = pdpt ? table_next(w, &pdpt[(va >> 30) & 511]) : NULL;
+	pt = pd ? table_next(w, &pd[(va >> 21) & 511]) : NULL;
 	if (!pt)
 		return -ENOMEM;
 	pt[(va >> 12) & 511] = pa | PTE_LEAF;
@@ -190,33 +203,72 @@ static int map_page(struct native *n, u64 va, u64 pa)
  * Session memory at linear = guest-physical, and the module's pages at
  * PMSW_NATIVE_CODE.. in the reserved range; nothing else.
  */
-static int build_tables(struct native *n)
+static int build_tables(struct pmsw_session *s, struct pmsw_native_world *w)
 {
-	u64 bytes = n->s->mem_bytes, gpa;
+	u64 bytes = s->mem_bytes, gpa;
 	unsigned int i;
 	int err;
 
 	/* One PT per 2 MiB, a PD per GiB, the PDPT, the PML4, the range. */
-	n->max_tables = (bytes >> 21) + (bytes >> 30) + 8;
-	n->tables = kcalloc(n->max_tables, sizeof(*n->tables), GFP_KERNEL);
-	if (!n->tables)
+	w->max_tables = (bytes >> 21) + (bytes >> 30) + 8;
+	w->tables = kcalloc(w->max_tables, sizeof(*w->tables), GFP_KERNEL);
+	if (!w->tables)
 		return -ENOMEM;
-	n->pml4 = table_alloc(n);
-	if (!n->pml4)
+	w->pml4 = table_alloc(w);
+	if (!w->pml4)
 		return -ENOMEM;
 	for (gpa = 0; gpa < bytes; gpa += PAGE_SIZE) {
-		err = map_page(n, gpa,
-			       PFN_PHYS(vmalloc_to_pfn(n->s->mem + gpa)));
+		err = map_page(w, gpa, PFN_PHYS(vmalloc_to_pfn(s->mem + gpa)));
 		if (err)
 			return err;
 	}
 	for (i = 0; i < NPAGES; i++) {
-		err = map_page(n, NATIVE_VA(PMSW_NATIVE_CODE) + i * PAGE_SIZE,
-			       virt_to_phys(n->page[i]));
+		err = map_page(w, NATIVE_VA(PMSW_NATIVE_CODE) + i * PAGE_SIZE,
+			       virt_to_phys(w->page[i]));
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+static void world_free(struct pmsw_native_world *w)
+{
+	unsigned int i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->nr_tables; i++)
+		__free_page(w->tables[i]);
+	kfree(w->tables);
+	for (i = 0; i < NPAGES; i++)
+		free_page((unsigned long)w->page[i]);
+	kfree(w);
+}
+
+static struct pmsw_native_world *world_build(struct pmsw_session *s)
+{
+	struct pmsw_native_world *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	unsigned int i;
+
+	if (!w)
+		return NULL;
+	for (i = 0; i < NPAGES; i++) {
+		w->page[i] = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!w->page[i])
+			goto fail;
+	}
+	if (!build_tables(s, w))
+		return w;
+fail:
+	world_free(w);
+	return NULL;
+}
+
+/* The session is going away: its native world with it. */
+void pmsw_native_free_session(struct pmsw_session *s)
+{
+	world_free(s->native);
+	s->native = NULL;
 }
 
 /* ---- the module's GDT, TSS and IDT for the target ---------------- */
@@ -795,32 +847,37 @@ static int switch_on_this_cpu(struct native *n, const char **why)
 	return err;
 }
 
+/*
+ * The session's world (built on first use; the session is held by
+ * pmsw_session_run_begin()), its module pages reset, and two VMCSs.
+ */
 static int native_alloc(struct native *n)
 {
+	struct pmsw_session *s = n->s;
 	unsigned int i;
 
-	for (i = 0; i < NPAGES; i++) {
-		n->page[i] = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-		if (!n->page[i])
-			return -ENOMEM;
-	}
-	n->fwd = pmsw_vmcs_alloc(&n->s->counters);
-	n->back = pmsw_vmcs_alloc(&n->s->counters);
+	if (!s->native)
+		s->native = world_build(s);
+	if (!s->native)
+		return -ENOMEM;
+	n->w = s->native;
+	n->pml4 = n->w->pml4;
+	for (i = 0; i < NPAGES; i++)
+		n->page[i] = n->w->page[i];
+	/* What a previous target may have left in them. */
+	memset(n->page[PG_STATE], 0, PAGE_SIZE);
+	memset(n->page[PG_IDT], 0, PAGE_SIZE);
+	memset(n->page[PG_GDT], 0, PAGE_SIZE);
+	n->fwd = pmsw_vmcs_alloc(&s->counters);
+	n->back = pmsw_vmcs_alloc(&s->counters);
 	if (!n->fwd || !n->back)
 		return -ENOMEM;
 	build_tables_of_target(n);
-	return build_tables(n);
+	return 0;
 }
 
 static void native_free(struct native *n)
 {
-	unsigned int i;
-
-	for (i = 0; i < n->nr_tables; i++)
-		__free_page(n->tables[i]);
-	kfree(n->tables);
-	for (i = 0; i < NPAGES; i++)
-		free_page((unsigned long)n->page[i]);
 	if (n->fwd)
 		pmsw_vmcs_free(n->fwd);
 	if (n->back)

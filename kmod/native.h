@@ -8,6 +8,7 @@
 struct pmsw_session;
 
 long pmsw_native(struct pmsw_session *s, void __user *uarg);
+void pmsw_native_free_session(struct pmsw_session *s);
 int pmsw_native_init(void);
 void pmsw_native_exit(void);
 

@@ -35,6 +35,7 @@
 #include "check.h"
 #include "compat.h"
 #include "exitless.h"
+#include "native.h"
 #include "fpu.h"
 #include "probe.h"
 #include "refuse.h"
@@ -1111,6 +1112,7 @@ void pmsw_session_destroy(struct pmsw_session *s)
 	ept_free(&s->ept);
 	free_page((unsigned long)s->info_page);
 	pmsw_xl_free_session(s);
+	pmsw_native_free_session(s);
 	vfree(s->mem);
 	free_cpumask_var(s->ept_fresh);
 	mutex_destroy(&s->lock);

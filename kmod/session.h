@@ -126,6 +126,8 @@ struct pmsw_session {
 
 	struct pmsw_vmx_counters counters;
 	u64 exits[PMSW_NR_EXIT_REASONS];
+	/* The native switch's page tables and pages (native.c), or NULL. */
+	struct pmsw_native_world *native;
 };
 
 struct pmsw_session *pmsw_session_create(void);
