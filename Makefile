@@ -55,7 +55,7 @@ INTEGRITY_GUESTS := tools/guest/integrity.S
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test views_test ve_test \
 	     fuzz_test
-SELFTESTS += exitless_test native_test trace_test
+SELFTESTS += exitless_test native_test trace_test vpid_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 UNITTESTS += xl_routine_test native_check_test
 
@@ -107,6 +107,7 @@ $(BUILD)/selftests/integrity_test: $(INTEGRITY_GUESTS) tools/guest/integrity_gue
 $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/vpid_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/native_test: $(GUESTS) $(GUEST_INCLUDES)

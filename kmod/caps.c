@@ -276,3 +276,24 @@ int pmsw_derive_env(const struct pmsw_vmx_caps *caps, unsigned int phys_bits,
 	env->entry &= ~PMSW_ENTRY_IA32E_MODE;
 	return err;
 }
+
+/*
+ * The INVVPID type pmswitch flushes a VPID with: single-context where the
+ * CPU offers it, else all-context (IA32_VMX_EPT_VPID_CAP bits 32, 41, 42,
+ * SDM A.10); 0 when VPID cannot be used. Without INVVPID a VPID could
+ * never be invalidated when a context's paging changes or a VPID is
+ * reused, so the control stays off.
+ */
+unsigned int pmsw_invvpid_type(const struct pmsw_vmx_caps *caps)
+{
+	__u64 cap = caps->ept_vpid_cap;
+
+	if (!(pmsw_decode_features(caps) & PMSW_FEAT_VPID) ||
+	    !(cap & PMSW_VPID_CAP_INVVPID))
+		return 0;
+	if (cap & PMSW_VPID_CAP_SINGLE)
+		return 1;
+	if (cap & PMSW_VPID_CAP_ALL)
+		return 2;
+	return 0;
+}

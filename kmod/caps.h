@@ -125,6 +125,9 @@ static inline __u32 pmsw_basic_memtype(__u64 basic)
 /* IA32_VMX_EPT_VPID_CAP bits, SDM A.10. */
 #define PMSW_EPT_CAP_WALK4		PMSW_BIT(6)
 #define PMSW_EPT_CAP_WB			PMSW_BIT(14)
+#define PMSW_VPID_CAP_INVVPID		PMSW_BIT(32)
+#define PMSW_VPID_CAP_SINGLE		PMSW_BIT(41)
+#define PMSW_VPID_CAP_ALL		PMSW_BIT(42)
 
 /* IA32_VMX_VMFUNC bits, SDM A.11. */
 #define PMSW_VMFUNC_EPTP_SWITCHING	PMSW_BIT(0)
@@ -149,5 +152,6 @@ const char *pmsw_feature_name(unsigned int bit);
 int pmsw_adjust_ctls(__u32 required, __u32 optional, __u64 cap, __u32 *out);
 bool pmsw_cr_fixed_ok(__u64 val, __u64 fixed0, __u64 fixed1);
 const char *pmsw_vmx_basic_unusable(__u64 basic);
+unsigned int pmsw_invvpid_type(const struct pmsw_vmx_caps *caps);
 
 #endif /* PMSW_CAPS_H */

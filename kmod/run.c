@@ -116,6 +116,10 @@ static void write_static_fields(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	pmsw_vmcs_write32(v, VMCS_SECONDARY_VM_EXEC_CONTROL, ctx->env.proc2);
 	pmsw_vmcs_write32(v, VMCS_VM_EXIT_CONTROLS, ctx->env.exit);
 	pmsw_vmcs_write64(v, VMCS_EPT_POINTER, pmsw_ctx_eptp(s, ctx));
+	/* Tags the context's TLB entries across entries and exits (29.1). */
+	if (ctx->env.proc2 & PMSW_PROC2_VPID)
+		pmsw_vmcs_write16(v, VMCS_VIRTUAL_PROCESSOR_ID,
+				  pmsw_ctx_vpid(s, ctx));
 	/*
 	 * #VE (SDM 25.6.18, 26.5.7.2): the CPU writes the information to
 	 * this host-physical page, not through the EPT; EPTP index 0 until
@@ -390,6 +394,8 @@ static void block_begin(struct run_state *rs)
 	}
 	/* Translations of a freed EPT may linger with the same EPTP. */
 	pmsw_session_ept_fresh(s, cpu);
+	/* ... and translations of a reused VPID or of changed paging. */
+	pmsw_session_vpid_fresh(s, cpu);
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include <linux/atomic.h>
 #include <linux/capability.h>
+#include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -95,7 +96,9 @@ struct pmsw_session *pmsw_session_create(void)
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return NULL;
-	if (!zalloc_cpumask_var(&s->ept_fresh, GFP_KERNEL_ACCOUNT)) {
+	if (!zalloc_cpumask_var(&s->ept_fresh, GFP_KERNEL_ACCOUNT) ||
+	    !zalloc_cpumask_var(&s->vpid_fresh, GFP_KERNEL_ACCOUNT)) {
+		free_cpumask_var(s->ept_fresh);
 		kfree(s);
 		return NULL;
 	}
@@ -343,6 +346,78 @@ void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
 					    s->ctx[i]->view->eptp);
 	}
 	cpumask_set_cpu(cpu, s->ept_fresh);
+}
+
+/*
+ * VPIDs of the whole module: 0 is the host's (SDM 29.1), so 1..65535.
+ * Unique across sessions, so a VPID's translations belong to one context
+ * (or one exit-less group) at a time and only a reused VPID can carry
+ * another's.
+ */
+static DEFINE_IDA(vpid_ida);
+#define PMSW_VPID_MAX	0xffff
+/* pmsw_invvpid_type() answers with the instruction's type numbers. */
+static_assert(PMSW_INVVPID_SINGLE == 1 && PMSW_INVVPID_ALL == 2);
+
+/* A free VPID into @vpid if the session uses VPID; 0 or an errno. */
+static int vpid_alloc(struct pmsw_session *s, u16 *vpid, const char *cmd)
+{
+	int id;
+
+	if (!s->invvpid_type || *vpid)
+		return 0;
+	id = ida_alloc_range(&vpid_ida, 1, PMSW_VPID_MAX, GFP_KERNEL);
+	if (id == -ENOSPC)
+		return pmsw_refuse(-ENOSPC, cmd, "all 65535 VPIDs are in use");
+	if (id < 0)
+		return id;
+	*vpid = id;
+	return 0;
+}
+
+static void vpid_free(u16 vpid)
+{
+	if (vpid)
+		ida_free(&vpid_ida, vpid);
+}
+
+/*
+ * Before the first entry of a block on @cpu, interrupts off: VM entries
+ * and exits with VPID enabled keep the guest's linear and combined
+ * mappings (SDM 29.4.3.2), so they must be invalidated where the CPU may
+ * hold wrong ones: a context was created (its VPID may be a reused one,
+ * still tagging a destroyed context's translations) or set (its CR0,
+ * CR3, CR4, EFER or the page tables behind them may be new, and loading
+ * CR3 by VM entry flushes nothing). The mask is cleared for every
+ * CONTEXT_CREATE/SET of the session, which no run overlaps; like the EPT
+ * mask, one flush of every VPID of the session keeps the run path short.
+ */
+/*
+ * The type was checked against IA32_VMX_EPT_VPID_CAP and the VPID is not
+ * 0: a failure is a pmswitch bug, and a stale TLB would follow (SDM 31.3).
+ */
+static void vpid_flush(unsigned long type, u16 vpid)
+{
+	WARN_ON_ONCE(pmsw_invvpid(type, vpid) != PMSW_VMX_OK);
+}
+
+void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu)
+{
+	unsigned int i;
+
+	if (!s->invvpid_type || cpumask_test_cpu(cpu, s->vpid_fresh))
+		return;
+	if (s->invvpid_type == PMSW_INVVPID_ALL) {
+		vpid_flush(PMSW_INVVPID_ALL, 0);
+	} else {
+		for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
+			if (s->ctx[i] && s->ctx[i]->vpid)
+				vpid_flush(PMSW_INVVPID_SINGLE,
+					   s->ctx[i]->vpid);
+		if (s->xl_vpid)
+			vpid_flush(PMSW_INVVPID_SINGLE, s->xl_vpid);
+	}
+	cpumask_set_cpu(cpu, s->vpid_fresh);
 }
 
 /*
@@ -682,6 +757,8 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 		       op->violation.rule == PMSW_RULE_XL_UNSUPPORTED ?
 		       -EOPNOTSUPP : -EINVAL;
 	err = pmsw_xl_group_check(s, ctx, next, op);
+	if (!err && (next->flags & PMSW_CONTEXT_F_EXITLESS))
+		err = vpid_alloc(s, &s->xl_vpid, "CONTEXT_CREATE/SET");
 	if (err)
 		return err;
 	pmsw_xl_sysenter(next);
@@ -723,6 +800,7 @@ static int ctx_update(struct pmsw_session *s, struct pmsw_ctx *ctx,
 	if (new_ept)
 		ctx_set_view(s, ctx, view);
 	pmsw_xl_fill_state(ctx);
+	cpumask_clear(s->vpid_fresh);
 	return 0;
 }
 
@@ -804,6 +882,14 @@ static int session_setup_controls(struct pmsw_session *s)
 		return pmsw_refuse(-EOPNOTSUPP, "CONTEXT_CREATE", "the CPU offers no INVEPT type (IA32_VMX_EPT_VPID_CAP[26:25])");
 
 	/*
+	 * VPID where the CPU can also invalidate it (SDM 29.1, A.10);
+	 * without, every VM entry and exit flushes the guest's TLB.
+	 */
+	s->invvpid_type = pmsw_invvpid_type(&s->caps);
+	if (s->invvpid_type)
+		s->base_env.proc2 |= PMSW_PROC2_VPID;
+
+	/*
 	 * With FRED the kernel's NMI entry differs and pmswitch does not
 	 * know it yet: refuse rather than deliver NMIs the wrong way.
 	 */
@@ -814,6 +900,8 @@ static int session_setup_controls(struct pmsw_session *s)
 
 static void ctx_free(struct pmsw_ctx *ctx)
 {
+	/* Its translations stay tagged: the next user flushes them first. */
+	vpid_free(ctx->vpid);
 	view_free(ctx->view);
 	free_page((unsigned long)ctx->ve_page);
 	free_page((unsigned long)ctx->xl_state);
@@ -857,6 +945,11 @@ static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
 	if (!ctx)
 		return -ENOMEM;
 	ctx->id = id;
+	err = vpid_alloc(s, &ctx->vpid, "CONTEXT_CREATE");
+	if (err) {
+		kfree(ctx);
+		return err;
+	}
 	ctx->vmcs = pmsw_vmcs_alloc(&s->counters);
 	ctx->fpu = pmsw_fpu_alloc();
 	if (!ctx->vmcs || !ctx->fpu) {
@@ -1114,7 +1207,9 @@ void pmsw_session_destroy(struct pmsw_session *s)
 	pmsw_xl_free_session(s);
 	pmsw_native_free_session(s);
 	vfree(s->mem);
+	vpid_free(s->xl_vpid);
 	free_cpumask_var(s->ept_fresh);
+	free_cpumask_var(s->vpid_fresh);
 	mutex_destroy(&s->lock);
 	kfree(s);
 }

@@ -42,6 +42,12 @@ struct pmsw_ept {
 struct pmsw_ctx {
 	unsigned int id;
 	/*
+	 * Its VPID (1..65535, unique in the module; 0: VPID not in use),
+	 * which tags its TLB entries; exit-less members run with the
+	 * group's instead (pmsw_ctx_vpid()).
+	 */
+	u16 vpid;
+	/*
 	 * The context's own EPT: its memory view's, or all memory for a #VE
 	 * context without a view; NULL: the session's.
 	 */
@@ -102,6 +108,14 @@ struct pmsw_session {
 	 * session (INVEPT) since the last one was built.
 	 */
 	cpumask_var_t ept_fresh;
+	/*
+	 * INVVPID type (PMSW_INVVPID_*, 0: VPID unused), the exit-less
+	 * group's shared VPID, and the CPUs that have flushed every VPID of
+	 * the session since a context was last created or set.
+	 */
+	unsigned int invvpid_type;
+	u16 xl_vpid;
+	cpumask_var_t vpid_fresh;
 
 	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
 	/*
@@ -149,6 +163,7 @@ void pmsw_session_run_end(struct pmsw_session *s);
 
 struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id);
 void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu);
+void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu);
 
 /* The EPTP @ctx runs with: its view's EPT, or the session's. */
 static inline u64 pmsw_ctx_eptp(const struct pmsw_session *s,
@@ -156,6 +171,19 @@ static inline u64 pmsw_ctx_eptp(const struct pmsw_session *s,
 {
 	return ctx->view ? ctx->view->eptp : s->ept.eptp;
 }
+
+/*
+ * The VPID @ctx runs with: exit-less members share the group's, because
+ * VMFUNC switches members inside one VMCS and the entered member's VPID
+ * tags every member's translations (Documentation/exitless.rst).
+ */
+static inline u16 pmsw_ctx_vpid(const struct pmsw_session *s,
+				const struct pmsw_ctx *ctx)
+{
+	return (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS) ? s->xl_vpid :
+							    ctx->vpid;
+}
+
 int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx);
 
 #endif /* PMSW_SESSION_H */

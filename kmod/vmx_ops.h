@@ -179,4 +179,32 @@ fail:
 	return PMSW_VMX_FAIL;
 }
 
+/*
+ * INVVPID types (SDM 31.3, INVVPID; IA32_VMX_EPT_VPID_CAP bits 41/42,
+ * SDM A.10).
+ */
+#define PMSW_INVVPID_SINGLE	1
+#define PMSW_INVVPID_ALL	2
+
+/*
+ * Invalidate the linear and combined mappings tagged with @vpid (single
+ * context) or with any VPID but 0 (all contexts), SDM 31.3, 29.4.3.3.
+ */
+static __always_inline int pmsw_invvpid(unsigned long type, u16 vpid)
+{
+	struct {
+		u64 vpid;	/* bits 15:0; the rest must be 0 */
+		u64 gla;	/* used only by the individual-address type */
+	} desc = { vpid, 0 };
+
+	asm goto("1: invvpid %[desc], %[type]\n\t"
+		 "jbe %l[fail]\n\t"
+		 _ASM_EXTABLE(1b, %l[fail])
+		 : : [desc] "m" (desc), [type] "r" (type) : "cc", "memory"
+		 : fail);
+	return PMSW_VMX_OK;
+fail:
+	return PMSW_VMX_FAIL;
+}
+
 #endif /* PMSW_VMX_OPS_H */

@@ -311,4 +311,22 @@ TEST(derived_env_names_the_first_missing_control)
 	EXPECT_NE(NULL, strstr(why, "processor-based control 23 (MOV-DR exiting)"));
 }
 
+TEST(invvpid_type_prefers_single_context_and_needs_invvpid)
+{
+	struct pmsw_vmx_caps c = haswell;
+
+	/* Bochs Haswell: EPT_VPID_CAP 0x00000f0106334141, bits 32, 40-43. */
+	EXPECT_EQ(1, pmsw_invvpid_type(&c));
+	c.ept_vpid_cap &= ~PMSW_VPID_CAP_SINGLE;
+	EXPECT_EQ(2, pmsw_invvpid_type(&c));
+	c.ept_vpid_cap &= ~PMSW_VPID_CAP_ALL;
+	EXPECT_EQ(0, pmsw_invvpid_type(&c));
+	c = haswell;
+	c.ept_vpid_cap &= ~PMSW_VPID_CAP_INVVPID;
+	EXPECT_EQ(0, pmsw_invvpid_type(&c));
+	c = haswell;
+	c.procbased_ctls2 &= ~((__u64)PMSW_PROC2_VPID << 32);
+	EXPECT_EQ(0, pmsw_invvpid_type(&c));
+}
+
 TEST_HARNESS_MAIN
