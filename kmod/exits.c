@@ -282,8 +282,7 @@ static enum next_step handle_vmcall(struct run_state *rs, struct pmsw_ctx *ctx,
 	case PMSW_HC_STOP:
 		ctx->regs[PMSW_RAX] = 0;
 		rs->run->stop_code = arg;
-		pmsw_stop(rs, PMSW_STOP_HYPERCALL, "context %u stopped the run (code %llu)",
-			  ctx->id, arg);
+		pmsw_stop_hypercall(rs, ctx->id, arg);
 		return NEXT_STOP;
 	case PMSW_HC_XL_REFUSED:
 		/* exitless_routine.S: SYSENTER outside the routine's path. */

@@ -22,9 +22,13 @@
  * begins and put back when it ends, each in one place (block_begin() and
  * block_end()): DR6, DR7, IA32_DEBUGCTL, IA32_KERNEL_GS_BASE, PKRU, the
  * SYSCALL MSRs, the FPU registers, and what a VM exit itself leaves
- * behind (SDM 28.5: descriptor-table limits, TR limit). HOST_CR3 and
- * HOST_CR4 are read again at every block: between blocks the task may
- * have been given a new PCID, or CR4 may have changed. Each context's
+ * behind (SDM 28.5: descriptor-table limits, TR limit). HOST_CR3,
+ * HOST_CR4 and HOST_FS_BASE are read again at every block: between
+ * blocks the task may have been given a new PCID, CR4 may have changed,
+ * and another thread may run the session; the rest of the host state is
+ * per CPU and kept in the session's run state (read_host_state()). The
+ * controls and host fields are written again only when one of these, or
+ * the session, changed (update_gen()). Each context's
  * CR2, FPU state, SYSCALL MSRs and KERNEL_GS_BASE are its own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -86,13 +90,19 @@ void pmsw_run_init(void)
 		pmsw_field_set(exit_changed, VF_VM_ENTRY_CONTROLS);
 }
 
+/*
+ * The host state that is the same for every thread on @cpu for as long
+ * as the kernel runs: the per-CPU GDT, TSS and entry stack, the IDT,
+ * CR0, the per-CPU GS base, PAT and EFER. Read when the session's run
+ * state meets a CPU it did not last run on; FS base (the calling
+ * thread's), CR3 and CR4 are read at every block instead.
+ */
 static void read_host_state(struct host_state *h, int cpu)
 {
 	h->cpu = cpu;
 	native_store_gdt(&h->gdt);
 	store_idt(&h->idt);
 	h->cr0 = read_cr0();
-	rdmsrl(MSR_FS_BASE, h->fs_base);
 	rdmsrl(MSR_GS_BASE, h->gs_base);
 	h->tr_base = (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss;
 	rdmsrl(MSR_IA32_SYSENTER_CS, h->sysenter_cs);
@@ -340,6 +350,42 @@ static int run_validate(struct pmsw_session *s, struct pmsw_run *run,
 	return -EINVAL;
 }
 
+/* Append the decimal digits of @v at @p; returns the end. */
+static char *put_decimal(char *p, u64 v)
+{
+	char digits[20];
+	unsigned int n = 0;
+
+	do {
+		digits[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/*
+ * PMSW_HC_STOP, the common end of a run: the same words as pmsw_stop()
+ * would print, put together without vsnprintf(), which alone cost about
+ * 1,000 instructions of a 5,000-instruction round trip under Bochs.
+ */
+void pmsw_stop_hypercall(struct run_state *rs, u32 id, u64 code)
+{
+	static const char a[] = "context ", b[] = " stopped the run (code ";
+	char *p = rs->run->reason;
+
+	BUILD_BUG_ON(sizeof(a) + 10 + sizeof(b) + 20 + 2 >
+		     sizeof(rs->run->reason));
+	rs->run->stop_reason = PMSW_STOP_HYPERCALL;
+	memcpy(p, a, sizeof(a) - 1);
+	p = put_decimal(p + sizeof(a) - 1, id);
+	memcpy(p, b, sizeof(b) - 1);
+	p = put_decimal(p + sizeof(b) - 1, code);
+	*p++ = ')';
+	*p = '\0';
+}
+
 /* Load @ctx's VMCS here with preemption off (VMCLEAR elsewhere first). */
 static int load_vmcs(struct pmsw_ctx *ctx)
 {
@@ -356,6 +402,32 @@ static int load_vmcs(struct pmsw_ctx *ctx)
 }
 
 /*
+ * A new generation when what write_static_fields() writes may differ
+ * from what the session's VMCSs were last prepared with: another CPU or
+ * thread (host state), or a command that changed the session since the
+ * last block (contexts, memory, the exit-less group). Otherwise every
+ * VMCS prepared in this generation still holds the right controls and
+ * host state, and the next entry skips the ~40 cached writes.
+ */
+static void update_gen(struct run_state *rs)
+{
+	struct host_state *h = &rs->host;
+	struct prepared_key *k = &rs->prepared;
+	u32 cmd_gen = READ_ONCE(rs->s->cmd_gen);
+
+	if (k->cpu == h->cpu && k->cr3 == h->cr3 && k->cr4 == h->cr4 &&
+	    k->fs_base == h->fs_base && k->cmd_gen == cmd_gen && rs->gen)
+		return;
+	k->cpu = h->cpu;
+	k->cr3 = h->cr3;
+	k->cr4 = h->cr4;
+	k->fs_base = h->fs_base;
+	k->cmd_gen = cmd_gen;
+	/* 0 is "not prepared" (exitless.c): skip it when the counter wraps. */
+	rs->gen = ++rs->s->block_gen ?: ++rs->s->block_gen;
+}
+
+/*
  * Start a block of entries on this CPU: preemption is off (load_vmcs()),
  * FPU registers are the guests' to clobber, interrupts go off, and the
  * host state a context can reach is saved.
@@ -367,17 +439,15 @@ static void block_begin(struct run_state *rs)
 
 	if (rs->host.cpu != cpu)
 		read_host_state(&rs->host, cpu);
-	/*
-	 * Unique in the session: a VMCS prepared in another block, on
-	 * whatever CPU, is prepared again (the cache elides what holds).
-	 */
-	rs->gen = ++s->block_gen;
 	kernel_fpu_begin();
 	local_irq_disable();
 
 	/* Current now: the mm may have a new PCID, CR4 may have changed. */
 	rs->host.cr3 = __get_current_cr3_fast();
 	rs->host.cr4 = cr4_read_shadow();
+	/* The calling thread's: another thread may run the session. */
+	rdmsrl(MSR_FS_BASE, rs->host.fs_base);
+	update_gen(rs);
 	/* Interrupts off: nothing can change these until block_end(). */
 	get_debugreg(rs->dr7, 7);
 	get_debugreg(rs->dr6, 6);
@@ -444,7 +514,8 @@ static int block_end(struct run_state *rs)
 	kernel_fpu_end();
 	preempt_enable();
 
-	for (i = 0; i < rs->nr_buf; i++) {
+	/* Records only where userspace made room for them. */
+	for (i = 0; run->nr_transitions && i < rs->nr_buf; i++) {
 		idx = run->total_transitions - rs->nr_buf + i;
 		if (idx < run->nr_transitions &&
 		    copy_to_user(&rs->records[idx], &rs->buf[i], sizeof(rs->buf[i])))
@@ -561,52 +632,78 @@ static long run_loop(struct run_state *rs)
 	return 0;
 }
 
-long pmsw_run(struct pmsw_session *s, void __user *uarg)
+/*
+ * The session's run state, allocated by its first run and kept until the
+ * session goes (session.c): nothing is allocated or zeroed in bulk per
+ * run, and the host state and VMCS generation carry over between runs.
+ * Only one run at a time uses it (pmsw_session_run_begin()).
+ */
+static struct run_state *run_state_get(struct pmsw_session *s)
 {
-	/* On the stack (about 1.6 KiB): no allocation on this path. */
-	struct run_state state = { .s = s, .from = ~0U, .host.cpu = -1 };
-	struct run_state *rs = &state;
-	struct pmsw_run *run;
-	const char *why;
-	long err;
+	struct run_state *rs = s->run_state;
 
-	/* Called without the session lock: this marks the session running. */
-	err = pmsw_session_run_begin(s);
-	if (err)
-		return err;
-	run = kzalloc(sizeof(*run), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!run)
-		goto out;
-	err = -EFAULT;
+	if (likely(rs))
+		return rs;
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
+	if (!rs)
+		return NULL;
+	rs->s = s;
+	rs->run = &rs->arg;
+	rs->host.cpu = -1;
+	rs->prepared.cpu = -1;
+	s->run_state = rs;
+	return rs;
+}
+
+/*
+ * The argument, copied (one copy of a constant size: no hardened-
+ * usercopy walk) and checked once; the out fields are reset here, except
+ * @stop_context, which a run that makes no entry leaves as it was.
+ */
+static int run_args_in(struct run_state *rs, void __user *uarg)
+{
+	struct pmsw_run *run = &rs->arg;
+	const char *why;
+	int err;
+
 	if (copy_from_user(run, uarg, sizeof(*run)))
-		goto out;
-	err = run_validate(s, run, &why);
-	if (err) {
-		pmsw_refuse(err, "RUN", why);
-		goto out;
-	}
-	rs->run = run;
-	rs->records = u64_to_user_ptr(run->transitions);
+		return -EFAULT;
+	err = run_validate(rs->s, run, &why);
+	if (err)
+		return pmsw_refuse(err, "RUN", why);
 	run->total_transitions = 0;
 	run->stop_reason = 0;
 	run->stop_code = 0;
-	memset(&run->exit, 0, sizeof(run->exit));
+	/* Zero past the words too: the whole field is copied out. */
 	memset(run->reason, 0, sizeof(run->reason));
+	rs->records = u64_to_user_ptr(run->transitions);
+	rs->from = ~0U;
+	rs->nr_buf = 0;
+	memset(&rs->exit, 0, sizeof(rs->exit));
+	return 0;
+}
 
-	/* What a VM exit does not restore, kept for the whole run. */
-	savesegment(ds, rs->ds);
-	savesegment(es, rs->es);
-	savesegment(fs, rs->fs_sel);
-	savesegment(gs, rs->gs_sel);
-	asm volatile("sldt %0" : "=rm" (rs->ldt_sel));
-	rs->last_exit_tsc = rdtsc();
+/*
+ * What the run reports, @nr_transitions to @reason, in one copy of a
+ * constant size (a variable one costs a hardened-usercopy walk of the
+ * slab object, ~300 instructions under Bochs).
+ */
+static int run_args_out(struct run_state *rs, void __user *uarg)
+{
+	struct pmsw_run *run = &rs->arg;
+	const size_t from = offsetof(struct pmsw_run, nr_transitions);
+	const size_t to = offsetof(struct pmsw_run, reserved);
 
-	trace_pmsw_run_start(s, run);
-	err = run_loop(rs);
-	trace_pmsw_run_stop(s, run, err);
+	run->exit = rs->exit;
+	run->nr_transitions = min(run->nr_transitions, run->total_transitions);
+	if (copy_to_user(uarg + from, (void *)run + from, to - from))
+		return -EFAULT;
+	return 0;
+}
 
-	/* VM exits load null DS/ES/FS/GS/LDTR selectors (SDM 28.5.2). */
+/* VM exits load null DS/ES/FS/GS/LDTR selectors (SDM 28.5.2). */
+static void restore_selectors(struct run_state *rs)
+{
 	if (rs->ds | rs->es) {
 		loadsegment(ds, rs->ds);
 		loadsegment(es, rs->es);
@@ -625,13 +722,40 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 			load_gs_index(rs->gs_sel);
 		wrmsrl(MSR_KERNEL_GS_BASE, kernel_gs_base);
 	}
+}
 
-	run->exit = rs->exit;
-	run->nr_transitions = min(run->nr_transitions, run->total_transitions);
-	if (copy_to_user(uarg, run, sizeof(*run)))
+long pmsw_run(struct pmsw_session *s, void __user *uarg)
+{
+	struct run_state *rs;
+	long err;
+
+	/* Called without the session lock: this marks the session running. */
+	err = pmsw_session_run_begin(s);
+	if (err)
+		return err;
+	rs = run_state_get(s);
+	err = -ENOMEM;
+	if (!rs)
+		goto out;
+	err = run_args_in(rs, uarg);
+	if (err)
+		goto out;
+
+	/* What a VM exit does not restore, kept for the whole run. */
+	savesegment(ds, rs->ds);
+	savesegment(es, rs->es);
+	savesegment(fs, rs->fs_sel);
+	savesegment(gs, rs->gs_sel);
+	asm volatile("sldt %0" : "=rm" (rs->ldt_sel));
+	rs->last_exit_tsc = rdtsc();
+
+	trace_pmsw_run_start(s, rs->run);
+	err = run_loop(rs);
+	trace_pmsw_run_stop(s, rs->run, err);
+	restore_selectors(rs);
+	if (run_args_out(rs, uarg))
 		err = -EFAULT;
 out:
-	kfree(run);
 	pmsw_session_run_end(s);
 	return err;
 }

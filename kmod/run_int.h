@@ -23,14 +23,29 @@ struct host_state {
 	u64 pat, efer;
 };
 
+/* What the VMCSs of generation @gen were prepared with (update_gen()). */
+struct prepared_key {
+	int cpu;
+	u64 cr3, cr4, fs_base;
+	u32 cmd_gen;
+};
+
 /* The SYSCALL MSRs and IA32_KERNEL_GS_BASE, in struct pmsw_context order. */
 #define NR_CTX_MSRS	5
 
+/*
+ * One per session (pmsw_session.run_state), reused by each run: per-run
+ * fields are set when a run starts, the block's when a block starts;
+ * @host (per CPU), @gen and @prepared carry over from run to run.
+ */
 struct run_state {
 	struct pmsw_session *s;
+	/* Points at @arg; exits.c writes the stop reason through it. */
 	struct pmsw_run *run;
-	struct pmsw_transition __user *records;
+	struct pmsw_run arg;
 	struct host_state host;
+	/* Per run. */
+	struct pmsw_transition __user *records;
 	u64 last_exit_tsc;
 	u16 ds, es, fs_sel, gs_sel, ldt_sel;
 	u32 from;
@@ -55,6 +70,7 @@ struct run_state {
 
 	/* Generation of the current block: VMCSs prepared in it carry it. */
 	u32 gen;
+	struct prepared_key prepared;
 	/* Transitions of the current block, copied out at its end. */
 	unsigned int nr_buf;
 	struct pmsw_transition buf[32];
@@ -65,6 +81,7 @@ enum next_step { NEXT_RESUME, NEXT_SWITCH, NEXT_STOP };
 
 enum next_step pmsw_handle_exit(struct run_state *rs, struct pmsw_ctx *ctx,
 				u32 *next);
+void pmsw_stop_hypercall(struct run_state *rs, u32 id, u64 code);
 __printf(3, 4) void pmsw_stop(struct run_state *rs, u32 reason,
 			      const char *fmt, ...);
 

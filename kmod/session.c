@@ -439,7 +439,7 @@ static void *session_mem(struct pmsw_session *s, u64 *bytes)
  * memory): refused while a run is in progress, at once, since the run
  * reads them without the lock.
  */
-static int session_lock_idle(struct pmsw_session *s, const char *cmd)
+static int session_lock_not_running(struct pmsw_session *s, const char *cmd)
 {
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
@@ -450,9 +450,19 @@ static int session_lock_idle(struct pmsw_session *s, const char *cmd)
 	return 0;
 }
 
+/* @cmd may change contexts, memory or the exit-less group: a new cmd_gen. */
+static int session_lock_idle(struct pmsw_session *s, const char *cmd)
+{
+	int err = session_lock_not_running(s, cmd);
+
+	if (!err)
+		WRITE_ONCE(s->cmd_gen, s->cmd_gen + 1);
+	return err;
+}
+
 int pmsw_session_run_begin(struct pmsw_session *s)
 {
-	int err = session_lock_idle(s, "RUN");
+	int err = session_lock_not_running(s, "RUN");
 
 	if (err)
 		return err;
@@ -1210,6 +1220,7 @@ void pmsw_session_destroy(struct pmsw_session *s)
 	vpid_free(s->xl_vpid);
 	free_cpumask_var(s->ept_fresh);
 	free_cpumask_var(s->vpid_fresh);
+	kfree(s->run_state);
 	mutex_destroy(&s->lock);
 	kfree(s);
 }

@@ -34,6 +34,8 @@
 #include "vmcs.h"
 
 /* One EPT: its paging-structure pages and the EPTP that points at them. */
+struct run_state;
+
 struct pmsw_ept {
 	struct list_head pages;
 	u64 eptp;
@@ -137,6 +139,14 @@ struct pmsw_session {
 	u32 block_gen;
 	/* VMX-preemption timer value: the longest stretch a guest runs. */
 	u32 preemption_ticks;
+
+	/*
+	 * Bumped by every command that takes @lock to change the session
+	 * (session_lock_idle()): a run prepares its VMCSs' controls again.
+	 */
+	u32 cmd_gen;
+	/* The run's state and argument, kept between runs (run.c). */
+	struct run_state *run_state;
 
 	struct pmsw_vmx_counters counters;
 	u64 exits[PMSW_NR_EXIT_REASONS];
