@@ -26,6 +26,7 @@
 
 #include "kselftest_harness.h"
 #include "pmsw_guest.h"
+#include "pmsw_util.h"
 #include "check.h"
 
 #define PARAM	"/sys/module/pmswitch/parameters/allow_cpu_checks"
@@ -33,14 +34,7 @@
 
 static bool set_param(const char *val)
 {
-	int fd = open(PARAM, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
+	return pmsw_write_file(PARAM, val);
 }
 
 FIXTURE(cpu) {

@@ -47,14 +47,7 @@
 
 static bool set_param(const char *val)
 {
-	int fd = open(PARAM, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
+	return pmsw_write_file(PARAM, val);
 }
 
 FIXTURE(native) {

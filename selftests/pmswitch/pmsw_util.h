@@ -65,6 +65,19 @@ static inline long pmsw_expect(const char *name)
 	return v && *v ? strtol(v, NULL, 0) : -1;
 }
 
+/* Write @val to @path (a module parameter in sysfs): true if all of it went. */
+static inline bool pmsw_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
 /* The module's reference count (sysfs), or -1 if it cannot be read. */
 #define PMSW_MOD_REFCNT	"/sys/module/pmswitch/refcnt"
 

@@ -889,7 +889,7 @@ struct pmsw_run {
  * @size:	sizeof(struct pmsw_native).
  * @flags:	0.
  * @context:	in: pointer to the target, a struct pmsw_context checked by
- *		the native rules (900-914, checks.rst): 64-bit, CR3 0 (the
+ *		the native rules (900-915, checks.rst): 64-bit, CR3 0 (the
  *		module provides the page tables), interrupts off, valid host
  *		state (SDM 27.2.2, 27.2.3). Its RIP, RSP, RFLAGS and general
  *		registers are where and how the target starts.
