@@ -29,7 +29,7 @@
 #define FX_MXCSR	24
 #define FCW_INIT	0x37f
 #define MXCSR_INIT	0x1f80
-#define FXSAVE_SIZE	512
+#define FXSAVE_SIZE	PMSW_FXSAVE_SIZE
 
 static unsigned int area_size(void)
 {
@@ -75,26 +75,4 @@ u64 pmsw_fpu_mask(void)
 	if (boot_cpu_has(X86_FEATURE_XFD))
 		rdmsrl(MSR_IA32_XFD, xfd);
 	return mask & ~xfd;
-}
-
-void pmsw_fpu_load(void *area, u64 mask)
-{
-	if (!boot_cpu_has(X86_FEATURE_XSAVE)) {
-		asm volatile("fxrstor64 %0" : : "m" (*(u8 (*)[FXSAVE_SIZE])area));
-		return;
-	}
-	asm volatile("xrstor64 %0"
-		     : : "m" (*(u8 *)area), "a" ((u32)mask),
-		       "d" ((u32)(mask >> 32)) : "memory");
-}
-
-void pmsw_fpu_save(void *area, u64 mask)
-{
-	if (!boot_cpu_has(X86_FEATURE_XSAVE)) {
-		asm volatile("fxsave64 %0" : "=m" (*(u8 (*)[FXSAVE_SIZE])area));
-		return;
-	}
-	asm volatile("xsave64 %0"
-		     : "+m" (*(u8 *)area) : "a" ((u32)mask),
-		       "d" ((u32)(mask >> 32)) : "memory");
 }

@@ -59,6 +59,9 @@
 #include "trace.h"
 #include "vmx_ops.h"
 
+/* Guest interruptibility state: STI and MOV-SS blocking (SDM 25.4.2). */
+#define INTR_STI_MOVSS			(BIT(0) | BIT(1))
+
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
 #define DR7_BREAKPOINT_ENABLES		0xffUL
 
@@ -254,9 +257,8 @@ static void load_ctx_fpu(struct run_state *rs, struct pmsw_ctx *ctx)
 
 /*
  * Make @ctx's VMCS ready for an entry in this block: controls and host
- * state once per block (through the cache: after the first entry on a
- * CPU they are all elided), the context's changed fields always, and
- * the context's registers outside the VMCS.
+ * state once per generation (update_gen()), the context's changed fields
+ * always, and the context's registers outside the VMCS.
  */
 static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 			  struct pmsw_transition *t)
@@ -271,7 +273,7 @@ static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 		v->prepared_gen = rs->gen;
 	}
 	ctx_writes = v->writes;
-	if (ctx->dirty[0] | ctx->dirty[1])
+	if (pmsw_ctx_dirty(ctx))
 		write_dirty_fields(ctx);
 	t->vmwrites_context = v->writes - ctx_writes;
 	t->type = v->launched ? PMSW_ENTRY_RESUME : PMSW_ENTRY_LAUNCH;
@@ -280,22 +282,45 @@ static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 }
 
 /*
+ * The cache forgets what a VM exit may have changed (SDM 28.3): a few
+ * words of a constant mask, inline on the switch path.
+ */
+static void forget_exit_changed(struct pmsw_vmcs *v)
+{
+	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(v->valid) != sizeof(exit_changed));
+	for (i = 0; i < PMSW_FIELD_WORDS; i++)
+		v->valid[i] &= ~exit_changed[i];
+}
+
+/*
  * One VM entry into @ctx and the exit that ends it: this CPU, preemption
- * and interrupts off, @ctx's VMCS current. Fills @t.
+ * and interrupts off, @ctx's VMCS current. Fills @t; the TSC stamps of
+ * its @ticks only when the run keeps records.
  */
 static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 		       struct pmsw_transition *t)
 {
 	struct pmsw_vmcs *v = ctx->vmcs;
+	u32 reason;
 
 	prepare_entry(rs, ctx, t);
-	memset(&rs->exit, 0, sizeof(rs->exit));
+	/* After the switch path, only the reason and length were set. */
+	if (rs->exit_used) {
+		memset(&rs->exit, 0, sizeof(rs->exit));
+		rs->exit_used = false;
+	} else {
+		rs->exit.instruction_len = 0;
+	}
 	rs->end_block = false;
 	trace_pmsw_entry(rs, ctx);
-	t->ticks = rdtsc() - rs->last_exit_tsc;
+	if (rs->recording)
+		t->ticks = rdtsc() - rs->last_exit_tsc;
 	pmsw_enter_exit(ctx, v->launched ? PMSW_VMENTER_RESUME : 0,
 			&rs->exit, &rs->enter_ret);
-	rs->last_exit_tsc = rdtsc();
+	if (rs->recording)
+		rs->last_exit_tsc = rdtsc();
 
 	/* The count includes HOST_RSP, written from vmenter.S. */
 	t->vmwrites = v->writes;
@@ -305,22 +330,26 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 			rs->exit.vm_instruction_error =
 				pmsw_vmcs_read32(v, VMCS_VM_INSTRUCTION_ERROR);
 		t->exit_reason = PMSW_EXIT_FAILED_ENTRY;
+		rs->exit_used = true;
 		return;
 	}
 
+	reason = rs->exit.reason;
 	/* An entry that failed its checks (bit 31) did not launch. */
-	if (!(rs->exit.reason & PMSW_EXIT_FAILED_ENTRY))
+	if (!(reason & PMSW_EXIT_FAILED_ENTRY))
 		v->launched = true;
 	if (t->type == PMSW_ENTRY_LAUNCH)
 		PMSW_COUNT(v, launches);
 	else
 		PMSW_COUNT(v, resumes);
-	pmsw_vmcs_forget(v, (unsigned long *)exit_changed);
+	forget_exit_changed(v);
 	ctx->stale = true;
-	t->exit_reason = rs->exit.reason;
-	rs->s->exits[(rs->exit.reason & 0xffff) % PMSW_NR_EXIT_REASONS]++;
-	this_cpu_inc(pmsw_global_exits[(rs->exit.reason & 0xffff) %
-				       PMSW_NR_EXIT_REASONS]);
+	t->exit_reason = reason;
+	reason &= 0xffff;
+	if (likely(reason < PMSW_NR_EXIT_REASONS)) {
+		rs->s->exits[reason]++;
+		this_cpu_inc(pmsw_global_exits[reason]);
+	}
 }
 
 /* The rest of an exit that stops the run, for the report. */
@@ -515,8 +544,8 @@ static int block_end(struct run_state *rs)
 	preempt_enable();
 
 	/* Records only where userspace made room for them. */
-	for (i = 0; run->nr_transitions && i < rs->nr_buf; i++) {
-		idx = run->total_transitions - rs->nr_buf + i;
+	for (i = 0; i < rs->nr_buf; i++) {
+		idx = rs->buf_first + i;
 		if (idx < run->nr_transitions &&
 		    copy_to_user(&rs->records[idx], &rs->buf[i], sizeof(rs->buf[i])))
 			return -EFAULT;
@@ -545,16 +574,95 @@ static bool vmx_insn_failed(struct run_state *rs, struct pmsw_ctx *ctx)
 	return true;
 }
 
-/* One transition of the block: enter @ctx, handle its exit. */
+/*
+ * The switch path: the exit of a VMCALL PMSW_HC_SWITCH whose target can be
+ * entered at once, handled here instead of by handle_vmcall() (exits.c) and the
+ * general run-loop steps (Documentation/benchmark.rst, "The switch path").
+ * It does exactly what they would do, and is taken only when that is
+ * little: the caller is at CPL 0 and neither in STI/MOV-SS blocking nor
+ * single-stepping (nothing to end or raise after the VMCALL), the
+ * operands mean the same in every mode (their upper halves are 0, so the
+ * mode need not be read), and the target's VMCS is active on this CPU,
+ * launched, prepared in this block's generation and without changed
+ * fields, so its entry needs no VMWRITE. Neither side may be an exit-less
+ * member (their VMCS can hold another member's view). Otherwise nothing
+ * has changed and the general path handles the exit.
+ *
+ * Returns the target (its VMCS active here, not yet current), or NULL.
+ */
+static __always_inline struct pmsw_ctx *switch_fast(struct run_state *rs,
+						    struct pmsw_ctx *ctx)
+{
+	struct pmsw_vmcs *v = ctx->vmcs, *tv;
+	u64 arg = ctx->regs[PMSW_RBX];
+	struct pmsw_ctx *to;
+	unsigned long rip;
+	u32 len;
+
+	if (ctx->regs[PMSW_RAX] != PMSW_HC_SWITCH || arg > U32_MAX)
+		return NULL;
+	to = pmsw_session_ctx(rs->s, arg);
+	if (!to)
+		return NULL;
+	tv = to->vmcs;
+	if (tv->cpu != rs->host.cpu || !tv->launched ||
+	    tv->prepared_gen != rs->gen || pmsw_ctx_dirty(to) ||
+	    ((ctx->cur.flags | to->cur.flags) & PMSW_CONTEXT_F_EXITLESS))
+		return NULL;
+	/* Five VMREADs, counted at once below. */
+	if (PMSW_AR_DPL(pmsw_vmread32(VMCS_GUEST_SS_AR_BYTES)) ||
+	    (pmsw_vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) &
+	     INTR_STI_MOVSS) ||
+	    (pmsw_vmreadl(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF))
+		return NULL;
+	rip = pmsw_vmreadl(VMCS_GUEST_RIP);
+	len = pmsw_vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	v->counters->vmreads += 5;
+	this_cpu_add(pmsw_global_counters.vmreads, 5);
+	pmsw_vmcs_writel(v, VMCS_GUEST_RIP, rip + len);
+	rs->exit.instruction_len = len;
+	ctx->regs[PMSW_RAX] = 0;
+	trace_pmsw_switch(rs, ctx, arg, PMSW_TRACE_SWITCH_VMCALL, 1);
+	return to;
+}
+
+/*
+ * The record of the next transition: a slot of the block's buffer while
+ * the run keeps records and userspace has room for them, else a scratch
+ * slot nobody reads.
+ */
+static struct pmsw_transition *next_record(struct run_state *rs)
+{
+	struct pmsw_run *run = rs->run;
+	struct pmsw_transition *t;
+
+	if (!rs->recording)
+		return &rs->scratch;
+	if (run->total_transitions >= run->nr_transitions) {
+		rs->recording = false;
+		return &rs->scratch;
+	}
+	if (!rs->nr_buf)
+		rs->buf_first = run->total_transitions;
+	t = &rs->buf[rs->nr_buf++];
+	t->exit_qualification = 0;
+	t->reserved = 0;
+	return t;
+}
+
+/*
+ * One transition of the block: enter @ctx, handle its exit. A switch by
+ * the switch path (switch_fast()) comes back as NEXT_RESUME with
+ * the target in *@ctxp, its VMCS current.
+ */
 static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 				 u32 *next)
 {
 	struct pmsw_run *run = rs->run;
-	struct pmsw_transition *t = &rs->buf[rs->nr_buf++];
-	struct pmsw_ctx *ctx = *ctxp;
+	struct pmsw_transition *t = next_record(rs);
+	struct pmsw_ctx *ctx = *ctxp, *to = NULL;
 	enum next_step step;
 
-	memset(t, 0, sizeof(*t));
 	t->from = rs->from;
 	t->to = ctx->id;
 	enter_once(rs, ctx, t);
@@ -562,8 +670,21 @@ static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 	if (ctx->cur.flags & PMSW_CONTEXT_F_EXITLESS)
 		*ctxp = ctx = pmsw_xl_track(rs, ctx);
 	trace_pmsw_exit(rs, ctx);
-	step = pmsw_handle_exit(rs, ctx, next);
-	t->exit_qualification = rs->exit.qualification;
+	/* Full reason: not failed (bit 31), no enclave or other flag. */
+	if (rs->exit.reason == PMSW_EXIT_VMCALL && !rs->enter_ret)
+		to = switch_fast(rs, ctx);
+	if (likely(to)) {
+		step = NEXT_RESUME;
+		if (unlikely(pmsw_vmcs_make_current(to->vmcs))) {
+			pmsw_stop(rs, PMSW_STOP_ENTRY_FAILED, "VMPTRLD of context %u failed",
+				  to->id);
+			step = NEXT_STOP;
+		}
+	} else {
+		rs->exit_used = true;
+		step = pmsw_handle_exit(rs, ctx, next);
+		t->exit_qualification = rs->exit.qualification;
+	}
 	if (vmx_insn_failed(rs, ctx))
 		step = NEXT_STOP;
 	if (step == NEXT_STOP && !rs->enter_ret)
@@ -571,6 +692,8 @@ static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 	run->total_transitions++;
 	rs->from = ctx->id;
 	run->stop_context = ctx->id;
+	if (to && step != NEXT_STOP)
+		*ctxp = to;
 	return step;
 }
 
@@ -677,9 +800,11 @@ static int run_args_in(struct run_state *rs, void __user *uarg)
 	/* Zero past the words too: the whole field is copied out. */
 	memset(run->reason, 0, sizeof(run->reason));
 	rs->records = u64_to_user_ptr(run->transitions);
+	rs->recording = run->nr_transitions != 0;
 	rs->from = ~0U;
 	rs->nr_buf = 0;
 	memset(&rs->exit, 0, sizeof(rs->exit));
+	rs->exit_used = false;
 	return 0;
 }
 

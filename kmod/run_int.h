@@ -54,6 +54,13 @@ struct run_state {
 	int enter_ret;
 	/* An exit handler asks to give the CPU back to the host now. */
 	bool end_block;
+	/*
+	 * @exit holds more than the reason and instruction length: clear
+	 * it before the next entry.
+	 */
+	bool exit_used;
+	/* Records are kept: room is left at @records (next_record()). */
+	bool recording;
 
 	/* Host state saved at the start of a block, put back at its end. */
 	unsigned long dr6, dr7;
@@ -71,9 +78,14 @@ struct run_state {
 	/* Generation of the current block: VMCSs prepared in it carry it. */
 	u32 gen;
 	struct prepared_key prepared;
-	/* Transitions of the current block, copied out at its end. */
+	/*
+	 * Transitions of the current block, copied out at its end to
+	 * records[@buf_first...]; @scratch takes them when none are kept.
+	 */
 	unsigned int nr_buf;
+	u32 buf_first;
 	struct pmsw_transition buf[32];
+	struct pmsw_transition scratch;
 };
 
 /* What to do after an exit. */

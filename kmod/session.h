@@ -194,6 +194,17 @@ static inline u16 pmsw_ctx_vpid(const struct pmsw_session *s,
 							    ctx->vpid;
 }
 
+/* Fields of @ctx to VMWRITE before its next entry? */
+static inline bool pmsw_ctx_dirty(const struct pmsw_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMSW_FIELD_WORDS; i++)
+		if (ctx->dirty[i])
+			return true;
+	return false;
+}
+
 int pmsw_ctx_refresh(struct pmsw_session *s, struct pmsw_ctx *ctx);
 
 #endif /* PMSW_SESSION_H */

@@ -34,7 +34,7 @@
 DEFINE_PER_CPU(struct pmsw_vmx_counters, pmsw_global_counters);
 DEFINE_PER_CPU(u64 [PMSW_NR_EXIT_REASONS], pmsw_global_exits);
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
-static DEFINE_PER_CPU(struct pmsw_vmcs *, current_vmcs);
+DEFINE_PER_CPU(struct pmsw_vmcs *, pmsw_current_vmcs);
 static u32 vmcs_revision;
 
 int pmsw_vmcs_init(void)
@@ -75,8 +75,8 @@ void pmsw_vmcs_clear_here(struct pmsw_vmcs *vmcs)
 {
 	WARN_ON_ONCE(pmsw_vmclear(vmcs->phys) != PMSW_VMX_OK);
 	PMSW_COUNT(vmcs, vmclears);
-	if (this_cpu_read(current_vmcs) == vmcs)
-		this_cpu_write(current_vmcs, NULL);
+	if (this_cpu_read(pmsw_current_vmcs) == vmcs)
+		this_cpu_write(pmsw_current_vmcs, NULL);
 	list_del_init(&vmcs->loaded_node);
 	vmcs->launched = false;
 	/* Pairs with READ_ONCE() in pmsw_vmcs_clear(). */
@@ -162,42 +162,18 @@ int pmsw_vmcs_load(struct pmsw_vmcs *vmcs)
 		vmcs->cpu = cpu;
 		local_irq_restore(flags);
 	}
-	if (this_cpu_read(current_vmcs) != vmcs) {
+	if (this_cpu_read(pmsw_current_vmcs) != vmcs) {
 		if (pmsw_vmptrld(vmcs->phys) != PMSW_VMX_OK)
 			return -EIO;
 		PMSW_COUNT(vmcs, vmptrlds);
-		this_cpu_write(current_vmcs, vmcs);
+		this_cpu_write(pmsw_current_vmcs, vmcs);
 	}
 	return 0;
 }
 
-/*
- * VMWRITE through the cache: a write of the value already there is
- * skipped. Inlined into the HOST_RSP write on the way into the guest,
- * so it uses only non-instrumented operations (arch_ bit operations).
- */
-static __always_inline void vmcs_write_cached(struct pmsw_vmcs *vmcs,
-					      unsigned int slot,
-					      unsigned long enc, u64 val)
-{
-	if (arch_test_bit(slot, vmcs->valid) && vmcs->val[slot] == val) {
-		vmcs->elided++;
-		PMSW_COUNT(vmcs, vmwrites_elided);
-		return;
-	}
-	if (pmsw_vmwrite(enc, val) != PMSW_VMX_OK) {
-		arch___clear_bit(slot, vmcs->valid);
-		return;
-	}
-	vmcs->val[slot] = val;
-	arch___set_bit(slot, vmcs->valid);
-	vmcs->writes++;
-	PMSW_COUNT(vmcs, vmwrites);
-}
-
 void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val)
 {
-	vmcs_write_cached(vmcs, slot, pmsw_vmcs_field_encoding(slot), val);
+	pmsw_vmcs_write_cached(vmcs, slot, pmsw_vmcs_field_encoding(slot), val);
 }
 
 /* The processor changed these fields (VM exit): the cache no longer knows. */
@@ -209,7 +185,7 @@ void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields)
 /* Called from vmenter.S with the RSP the VM exit will restore. */
 noinstr void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp)
 {
-	vmcs_write_cached(vmcs, VF_HOST_RSP, VMCS_HOST_RSP, rsp);
+	pmsw_vmcs_write_cached(vmcs, VF_HOST_RSP, VMCS_HOST_RSP, rsp);
 }
 
 /* The field of the last failed VMREAD/VMWRITE on this CPU, 0 if none. */

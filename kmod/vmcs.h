@@ -71,6 +71,48 @@ void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields);
 void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp);
 void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val);
 
+/* The VMCS current on each CPU (VMPTRLD), NULL if none of pmswitch's. */
+DECLARE_PER_CPU(struct pmsw_vmcs *, pmsw_current_vmcs);
+
+/*
+ * Make @vmcs current on this CPU when it is already active here (its
+ * @cpu is this CPU; preemption off): the switch path's pmsw_vmcs_load().
+ */
+static __always_inline int pmsw_vmcs_make_current(struct pmsw_vmcs *vmcs)
+{
+	if (this_cpu_read(pmsw_current_vmcs) == vmcs)
+		return 0;
+	if (pmsw_vmptrld(vmcs->phys) != PMSW_VMX_OK)
+		return -EIO;
+	PMSW_COUNT(vmcs, vmptrlds);
+	this_cpu_write(pmsw_current_vmcs, vmcs);
+	return 0;
+}
+
+/*
+ * VMWRITE through the cache: a write of the value already there is
+ * skipped. Inlined into the HOST_RSP write on the way into the guest,
+ * so it uses only non-instrumented operations (arch_ bit operations).
+ */
+static __always_inline void pmsw_vmcs_write_cached(struct pmsw_vmcs *vmcs,
+						   unsigned int slot,
+						   unsigned long enc, u64 val)
+{
+	if (arch_test_bit(slot, vmcs->valid) && vmcs->val[slot] == val) {
+		vmcs->elided++;
+		PMSW_COUNT(vmcs, vmwrites_elided);
+		return;
+	}
+	if (pmsw_vmwrite(enc, val) != PMSW_VMX_OK) {
+		arch___clear_bit(slot, vmcs->valid);
+		return;
+	}
+	vmcs->val[slot] = val;
+	arch___set_bit(slot, vmcs->valid);
+	vmcs->writes++;
+	PMSW_COUNT(vmcs, vmwrites);
+}
+
 /* This CPU saw a VMREAD or VMWRITE fail since the last call: its field. */
 bool pmsw_vmx_insn_failed_take(unsigned long *field);
 
@@ -91,7 +133,11 @@ static __always_inline void __pmsw_vmcs_write(struct pmsw_vmcs *vmcs,
 	BUILD_BUG_ON_MSG(__builtin_constant_p(field) &&
 			 pmsw_vmcs_slot(field) < 0,
 			 "VMCS field is read-only or missing from vmcs_fields.h");
-	pmsw_vmcs_write_slot(vmcs, pmsw_vmcs_slot(field), val);
+	/* A constant field: no encoding table, no call. */
+	if (__builtin_constant_p(field))
+		pmsw_vmcs_write_cached(vmcs, pmsw_vmcs_slot(field), field, val);
+	else
+		pmsw_vmcs_write_slot(vmcs, pmsw_vmcs_slot(field), val);
 }
 
 #define pmsw_vmcs_write16(v, f, val)	__pmsw_vmcs_write(v, f, (u16)(val), 0)
