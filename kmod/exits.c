@@ -178,16 +178,20 @@ static enum next_step handle_host_event(struct run_state *rs,
 static bool skip_instruction(struct run_state *rs, struct pmsw_ctx *ctx)
 {
 	struct pmsw_vmcs *v = ctx->vmcs;
-	unsigned long rip = pmsw_vmcs_readl(v, VMCS_GUEST_RIP);
-	u32 len = pmsw_vmcs_read32(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
-	u32 intr = pmsw_vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	unsigned long rip = pmsw_vmreadl(VMCS_GUEST_RIP);
+	u32 len = pmsw_vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	u32 intr = pmsw_vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	unsigned long rflags = pmsw_vmreadl(VMCS_GUEST_RFLAGS);
 
+	/* The four VMREADs above, counted at once. */
+	v->counters->vmreads += 4;
+	this_cpu_add(pmsw_global_counters.vmreads, 4);
 	rs->exit.instruction_len = len;
 	pmsw_vmcs_writel(v, VMCS_GUEST_RIP, rip + len);
 	if (intr & (INTR_STI | INTR_MOVSS))
 		pmsw_vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY_INFO,
 				  intr & ~(INTR_STI | INTR_MOVSS));
-	if (!(pmsw_vmcs_readl(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF))
+	if (!(rflags & RFLAGS_TF))
 		return true;
 	if (ctx->cur.exception_bitmap & BIT(PMSW_EXC_DB)) {
 		rs->exit.intr_info = PMSW_INTR_VALID |

@@ -268,6 +268,13 @@ static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 
 	v->writes = 0;
 	v->elided = 0;
+	/* The switch path checked both, and the VMCS was launched. */
+	if (rs->ready) {
+		rs->ready = false;
+		t->vmwrites_context = 0;
+		t->type = PMSW_ENTRY_RESUME;
+		goto regs;
+	}
 	if (v->prepared_gen != rs->gen) {
 		write_static_fields(rs->s, ctx, &rs->host);
 		v->prepared_gen = rs->gen;
@@ -277,6 +284,7 @@ static void prepare_entry(struct run_state *rs, struct pmsw_ctx *ctx,
 		write_dirty_fields(ctx);
 	t->vmwrites_context = v->writes - ctx_writes;
 	t->type = v->launched ? PMSW_ENTRY_RESUME : PMSW_ENTRY_LAUNCH;
+regs:
 	load_ctx_msrs(rs, ctx);
 	load_ctx_fpu(rs, ctx);
 }
@@ -358,6 +366,13 @@ static void read_exit_details(struct pmsw_ctx *ctx, struct pmsw_exit *e)
 	if (!e->instruction_len)
 		e->instruction_len = pmsw_vmcs_read32(ctx->vmcs,
 						      VMCS_VM_EXIT_INSTRUCTION_LEN);
+	/*
+	 * An exit by VMCALL or HLT, the common ends of a run, never comes
+	 * during event delivery: its IDT-vectoring information is invalid
+	 * (SDM 28.2.4), reported as 0.
+	 */
+	if (e->reason == PMSW_EXIT_VMCALL || e->reason == PMSW_EXIT_HLT)
+		return;
 	if (!e->idt_vectoring_info)
 		e->idt_vectoring_info =
 			pmsw_vmcs_read32(ctx->vmcs, VMCS_IDT_VECTORING_INFO_FIELD);
@@ -477,6 +492,8 @@ static void block_begin(struct run_state *rs)
 	/* The calling thread's: another thread may run the session. */
 	rdmsrl(MSR_FS_BASE, rs->host.fs_base);
 	update_gen(rs);
+	/* What the switch path found ready held for the last generation. */
+	rs->ready = false;
 	/* Interrupts off: nothing can change these until block_end(). */
 	get_debugreg(rs->dr7, 7);
 	get_debugreg(rs->dr6, 6);
@@ -619,7 +636,9 @@ static __always_inline struct pmsw_ctx *switch_fast(struct run_state *rs,
 	len = pmsw_vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
 	v->counters->vmreads += 5;
 	this_cpu_add(pmsw_global_counters.vmreads, 5);
-	pmsw_vmcs_writel(v, VMCS_GUEST_RIP, rip + len);
+	/* Not through the cache: the exit made it forget RIP (28.3). */
+	if (pmsw_vmwrite(VMCS_GUEST_RIP, rip + len) == PMSW_VMX_OK)
+		PMSW_COUNT(v, vmwrites);
 	rs->exit.instruction_len = len;
 	ctx->regs[PMSW_RAX] = 0;
 	trace_pmsw_switch(rs, ctx, arg, PMSW_TRACE_SWITCH_VMCALL, 1);
@@ -675,6 +694,7 @@ static enum next_step transition(struct run_state *rs, struct pmsw_ctx **ctxp,
 		to = switch_fast(rs, ctx);
 	if (likely(to)) {
 		step = NEXT_RESUME;
+		rs->ready = true;
 		if (unlikely(pmsw_vmcs_make_current(to->vmcs))) {
 			pmsw_stop(rs, PMSW_STOP_ENTRY_FAILED, "VMPTRLD of context %u failed",
 				  to->id);

@@ -59,6 +59,11 @@ struct run_state {
 	 * it before the next entry.
 	 */
 	bool exit_used;
+	/*
+	 * The switch path chose the next context: its VMCS is launched,
+	 * prepared in this generation and has no changed field.
+	 */
+	bool ready;
 	/* Records are kept: room is left at @records (next_record()). */
 	bool recording;
 

@@ -108,13 +108,21 @@ static __always_inline unsigned long pmsw_vmread(unsigned long field)
 	unsigned long v;
 	bool ok;
 
-	/* asm goto with outputs needs a newer compiler than 6.1 demands. */
+	/*
+	 * VMsucceed is CF = ZF = 0 ("above", SDM 31.2): the flag output
+	 * lets the compiler branch on it directly. A fault (#UD after an
+	 * emergency VMXOFF) lands on the out-of-line STC, which makes it
+	 * a failure too.
+	 */
 	asm volatile("1: vmread %[field], %[v]\n\t"
-		     "setnbe %[ok]\n\t"
 		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [v] "=rm" (v), [ok] "=qm" (ok)
-		     : [field] "r" (field), "1" (false) : "cc");
+		     ".pushsection .text.unlikely, \"ax\"\n\t"
+		     "3: stc\n\t"
+		     "jmp 2b\n\t"
+		     ".popsection\n\t"
+		     _ASM_EXTABLE(1b, 3b)
+		     : [v] "=rm" (v), "=@cca" (ok)
+		     : [field] "r" (field));
 	if (unlikely(!ok)) {
 		instrumentation_begin();
 		pmsw_vmx_insn_failed("VMREAD", field);
