@@ -117,6 +117,14 @@ refused $s --iterations
 refused $s --iterations x
 refused $s --cpus 0
 refused $s --kline 5.10
+refused $s --mitigations
+refused $s --mitigations on
+refused $s --all --kline 6.1
+refused $s --all --mitigations default
+refused $s --all --chart-only
+refused $s --compare
+refused $s --compare /nonexistent
+refused $s stray
 
 s=tools/testbed/run-vm
 help $s
@@ -126,6 +134,8 @@ refused $s --emu bochs --kline 5.10
 refused $s --emu bochs --cpus 0
 refused $s --emu bochs --timeout x
 refused $s --emu bochs --cpu-model nosuch
+refused $s --emu bochs --mitigations
+refused $s --emu bochs --mitigations on
 refused $s --emu qemu --kline 6.1 --cpus 1
 refused $s --emu qemu --kline 6.1 --cpus 1 --payload /nonexistent --out "$tmp/o"
 mkdir "$tmp/payload"
