@@ -9,7 +9,8 @@
  *
  * What happens here and nowhere else:
  * - the L1D flush before entry where L1TF needs one (SDM and Intel's
- *   "L1 Terminal Fault" guidance: VMM entry is the flush point);
+ *   "L1 Terminal Fault" guidance: VMM entry is the flush point), as
+ *   KVM decides it (always, or when other code ran since);
  * - the guest's CR2 loaded before entry and saved after the exit (CR2 is
  *   not part of the VMCS, SDM 28.3.1);
  * - VM entry and exit (vmenter.S: VERW, RSB, SPEC_CTRL, BHI);
@@ -19,6 +20,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/hardirq.h>
 #include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -35,8 +37,12 @@
 #include "session.h"
 #include "vmx_ops.h"
 
-/* Flush L1D before every VM entry (L1TF). */
+/*
+ * Flush L1D before VM entries (L1TF): always, or only when something
+ * else than the entering context may have left data in it.
+ */
 static DEFINE_STATIC_KEY_FALSE(l1d_flush);
+static DEFINE_STATIC_KEY_FALSE(l1d_flush_cond);
 /* Without IA32_FLUSH_CMD: fill L1D from this buffer instead. */
 #define L1D_FILL_SIZE	(64 * 1024)
 static void *l1d_fill;
@@ -61,6 +67,21 @@ static bool want_l1d_flush(void)
 	return !(arch_cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH);
 }
 
+/*
+ * KVM's policy, which kvm_intel's "vmentry_l1d_flush" sets: "always"
+ * flushes before every entry; otherwise ("cond", its default) only
+ * when the host may have brought data into L1D since the entering
+ * context last ran: the host ran between blocks, an interrupt or NMI
+ * came (the kernel's per-CPU flag, irq_stat.kvm_cpu_l1tf_flush_l1d), or
+ * another context ran (its registers, FPU state and memory views are its
+ * own; Documentation/security.rst).
+ */
+static bool l1d_flush_always(void)
+{
+	return l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_ALWAYS ||
+	       !IS_ENABLED(CONFIG_KVM_INTEL);
+}
+
 int pmsw_enter_init(void)
 {
 	if (!want_l1d_flush())
@@ -71,7 +92,10 @@ int pmsw_enter_init(void)
 			return -ENOMEM;
 	}
 	static_branch_enable(&l1d_flush);
-	pr_info("L1TF: flushing L1D before every VM entry (%s)\n",
+	if (!l1d_flush_always())
+		static_branch_enable(&l1d_flush_cond);
+	pr_info("L1TF: flushing L1D before %s VM entry (%s)\n",
+		l1d_flush_always() ? "every" : "a context's first",
 		l1d_fill ? "software fill" : "IA32_FLUSH_CMD");
 	return 0;
 }
@@ -82,10 +106,19 @@ void pmsw_enter_exit_module(void)
 }
 
 /* Evict the L1D: the MSR where the CPU has it, else read 64 KiB. */
-static noinstr void flush_l1d(void)
+static noinstr void flush_l1d(unsigned int flags)
 {
 	unsigned int i;
 
+#if IS_ENABLED(CONFIG_KVM_INTEL)
+	if (static_branch_likely(&l1d_flush_cond)) {
+		bool irq = kvm_get_cpu_l1tf_flush_l1d();
+
+		kvm_clear_cpu_l1tf_flush_l1d();
+		if (!irq && !(flags & PMSW_VMENTER_L1D))
+			return;
+	}
+#endif
 	if (!l1d_fill) {
 		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 		return;
@@ -134,7 +167,7 @@ noinstr void pmsw_enter_exit(struct pmsw_ctx *ctx, unsigned int flags,
 	struct pmsw_vmcs *v = ctx->vmcs;
 
 	if (static_branch_unlikely(&l1d_flush))
-		flush_l1d();
+		flush_l1d(flags);
 	/* A context's CR2 is its own, and the host's never reaches it. */
 	if (native_read_cr2() != ctx->cur.cr2)
 		native_write_cr2(ctx->cur.cr2);

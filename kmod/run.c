@@ -311,6 +311,7 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 		       struct pmsw_transition *t)
 {
 	struct pmsw_vmcs *v = ctx->vmcs;
+	unsigned int flags;
 	u32 reason;
 
 	prepare_entry(rs, ctx, t);
@@ -325,8 +326,12 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 	trace_pmsw_entry(rs, ctx);
 	if (rs->recording)
 		t->ticks = rdtsc() - rs->last_exit_tsc;
-	pmsw_enter_exit(ctx, v->launched ? PMSW_VMENTER_RESUME : 0,
-			&rs->exit, &rs->enter_ret);
+	flags = v->launched ? PMSW_VMENTER_RESUME : 0;
+	if (ctx != rs->last_entered) {
+		flags |= PMSW_VMENTER_L1D;
+		rs->last_entered = ctx;
+	}
+	pmsw_enter_exit(ctx, flags, &rs->exit, &rs->enter_ret);
 	if (rs->recording)
 		rs->last_exit_tsc = rdtsc();
 
@@ -494,6 +499,8 @@ static void block_begin(struct run_state *rs)
 	update_gen(rs);
 	/* What the switch path found ready held for the last generation. */
 	rs->ready = false;
+	/* The host ran: the block's first entry flushes L1D (enter.c). */
+	rs->last_entered = NULL;
 	/* Interrupts off: nothing can change these until block_end(). */
 	get_debugreg(rs->dr7, 7);
 	get_debugreg(rs->dr6, 6);

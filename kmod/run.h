@@ -15,6 +15,8 @@ struct pmsw_vmcs;
 
 /* __pmsw_vmenter() flags. */
 #define PMSW_VMENTER_RESUME	(1U << 0)	/* VMRESUME, else VMLAUNCH */
+/* The host or another context ran since this context's last entry here. */
+#define PMSW_VMENTER_L1D	(1U << 1)
 
 /* Exceptions that always exit, whatever a context's bitmap says. */
 #define PMSW_EXC_DB		1

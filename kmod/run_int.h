@@ -76,6 +76,8 @@ struct run_state {
 	bool host_msrs_saved;
 	/* The context whose SYSCALL MSRs and KERNEL_GS_BASE are loaded. */
 	struct pmsw_ctx *msr_owner;
+	/* The context entered last in this block (L1D flush, enter.c). */
+	struct pmsw_ctx *last_entered;
 	/* The context whose FPU state is in the registers. */
 	struct pmsw_ctx *fpu_owner;
 	u64 fpu_mask;
