@@ -188,6 +188,12 @@ static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct pmsw_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	/*
+	 * RUN first: the kernel builds without jump tables (retpolines), so
+	 * the switch below is a chain of compares.
+	 */
+	if (likely(cmd == PMSW_IOC_RUN))
+		return pmsw_run(s, uarg);
 	switch (cmd) {
 	case PMSW_IOC_INFO:
 		return pmsw_ioctl_info(uarg);
@@ -211,8 +217,6 @@ static long pmsw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return pmsw_xl_state(s, uarg);
 	case PMSW_IOC_NATIVE:
 		return pmsw_native(s, uarg);
-	case PMSW_IOC_RUN:
-		return pmsw_run(s, uarg);
 	case PMSW_IOC_STATS:
 		return pmsw_session_stats(s, uarg);
 	default:

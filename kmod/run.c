@@ -22,11 +22,12 @@
  * begins and put back when it ends, each in one place (block_begin() and
  * block_end()): DR6, DR7, IA32_DEBUGCTL, IA32_KERNEL_GS_BASE, PKRU, the
  * SYSCALL MSRs, the FPU registers, and what a VM exit itself leaves
- * behind (SDM 28.5: descriptor-table limits, TR limit). HOST_CR3,
- * HOST_CR4 and HOST_FS_BASE are read again at every block: between
- * blocks the task may have been given a new PCID, CR4 may have changed,
- * and another thread may run the session; the rest of the host state is
- * per CPU and kept in the session's run state (read_host_state()). The
+ * behind (SDM 28.5: descriptor-table limits, TR limit). HOST_CR3 and
+ * HOST_CR4 are read again at every block (between blocks the task may
+ * have been given a new PCID, CR4 may have changed), HOST_FS_BASE at
+ * every run (another thread may run the session); the rest of the host
+ * state is per CPU and kept in the session's run state
+ * (read_host_state()). The
  * controls and host fields are written again only when one of these, or
  * the session, changed (update_gen()). Each context's
  * CR2, FPU state, SYSCALL MSRs and KERNEL_GS_BASE are its own.
@@ -97,8 +98,8 @@ void pmsw_run_init(void)
  * The host state that is the same for every thread on @cpu for as long
  * as the kernel runs: the per-CPU GDT, TSS and entry stack, the IDT,
  * CR0, the per-CPU GS base, PAT and EFER. Read when the session's run
- * state meets a CPU it did not last run on; FS base (the calling
- * thread's), CR3 and CR4 are read at every block instead.
+ * state meets a CPU it did not last run on; CR3 and CR4 are read at
+ * every block, FS base (the calling thread's) at every run instead.
  */
 static void read_host_state(struct host_state *h, int cpu)
 {
@@ -494,8 +495,6 @@ static void block_begin(struct run_state *rs)
 	/* Current now: the mm may have a new PCID, CR4 may have changed. */
 	rs->host.cr3 = __get_current_cr3_fast();
 	rs->host.cr4 = cr4_read_shadow();
-	/* The calling thread's: another thread may run the session. */
-	rdmsrl(MSR_FS_BASE, rs->host.fs_base);
 	update_gen(rs);
 	/* What the switch path found ready held for the last generation. */
 	rs->ready = false;
@@ -508,7 +507,6 @@ static void block_begin(struct run_state *rs)
 	rdmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
 		rs->pkru = rdpkru();
-	rs->fpu_mask = pmsw_fpu_mask();
 
 	/* Guests of another session must not steer this one's branches. */
 	if (this_cpu_read(last_session) != s->serial) {
@@ -581,8 +579,14 @@ static int block_end(struct run_state *rs)
 /* Reasons to leave the interrupts-off block (not the run). */
 static bool block_must_end(struct run_state *rs)
 {
+	/*
+	 * need_resched() or signal_pending(current), in one read of the
+	 * thread's flags (TIF_NOTIFY_SIGNAL is signal_pending()'s too;
+	 * run_loop() then asks signal_pending() itself).
+	 */
 	return rs->end_block || rs->nr_buf == ARRAY_SIZE(rs->buf) ||
-	       need_resched() || signal_pending(current);
+	       (read_thread_flags() &
+		(_TIF_NEED_RESCHED | _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL));
 }
 
 /* A failed VMREAD/VMWRITE during the last transition stops the run. */
@@ -899,6 +903,14 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 	savesegment(fs, rs->fs_sel);
 	savesegment(gs, rs->gs_sel);
 	asm volatile("sldt %0" : "=rm" (rs->ldt_sel));
+	/*
+	 * The calling thread's FS base and FPU components (XCR0 less what
+	 * its IA32_XFD disarms): only the thread itself changes them, so
+	 * they hold for the whole ioctl, whichever CPU it runs on; another
+	 * thread may run the session next time.
+	 */
+	rdmsrl(MSR_FS_BASE, rs->host.fs_base);
+	rs->fpu_mask = pmsw_fpu_mask();
 	rs->last_exit_tsc = rdtsc();
 
 	trace_pmsw_run_start(s, rs->run);

@@ -18,7 +18,9 @@ struct host_state {
 	u64 cr0;
 	/* Read at every block: the kernel may change them in between. */
 	u64 cr3, cr4;
-	u64 fs_base, gs_base, tr_base;
+	/* Read at every run: the calling thread's. */
+	u64 fs_base;
+	u64 gs_base, tr_base;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 pat, efer;
 };
