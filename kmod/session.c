@@ -332,19 +332,37 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
  * One mask for all keeps the run path short; the price is an INVEPT of
  * unchanged EPTs after a view changed, which is rare.
  */
-void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
+/*
+ * The next context from @xas, in one walk of the tree under the RCU
+ * read lock the caller holds: cheaper per context than xa_for_each(),
+ * which starts from the root for each. For the passes before a block,
+ * when the tree cannot change (no command runs beside a run, session.h).
+ */
+static struct pmsw_ctx *ctx_next(struct xa_state *xas)
 {
 	struct pmsw_ctx *ctx;
-	unsigned long id;
+
+	do {
+		ctx = xas_find(xas, PMSW_MAX_CONTEXTS - 1);
+	} while (xas_retry(xas, ctx));
+	return ctx;
+}
+
+void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
+{
+	XA_STATE(xas, &s->ctxs, 0);
+	struct pmsw_ctx *ctx;
 
 	if (cpumask_test_cpu(cpu, s->ept_fresh))
 		return;
 	pmsw_invept(s->invept_type, s->ept.eptp);
 	/* A global INVEPT flushes the views' EPTs too (SDM 31.3). */
 	if (s->invept_type == PMSW_INVEPT_SINGLE) {
-		xa_for_each(&s->ctxs, id, ctx)
+		rcu_read_lock();
+		while ((ctx = ctx_next(&xas)))
 			if (ctx->view)
 				pmsw_invept(s->invept_type, ctx->view->eptp);
+		rcu_read_unlock();
 	}
 	cpumask_set_cpu(cpu, s->ept_fresh);
 }
@@ -404,17 +422,19 @@ static void vpid_flush(unsigned long type, u16 vpid)
 
 void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu)
 {
+	XA_STATE(xas, &s->ctxs, 0);
 	struct pmsw_ctx *ctx;
-	unsigned long id;
 
 	if (!s->invvpid_type || cpumask_test_cpu(cpu, s->vpid_fresh))
 		return;
 	if (s->invvpid_type == PMSW_INVVPID_ALL) {
 		vpid_flush(PMSW_INVVPID_ALL, 0);
 	} else {
-		xa_for_each(&s->ctxs, id, ctx)
+		rcu_read_lock();
+		while ((ctx = ctx_next(&xas)))
 			if (ctx->vpid)
 				vpid_flush(PMSW_INVVPID_SINGLE, ctx->vpid);
+		rcu_read_unlock();
 		if (s->xl_vpid)
 			vpid_flush(PMSW_INVVPID_SINGLE, s->xl_vpid);
 	}
