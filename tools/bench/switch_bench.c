@@ -595,8 +595,9 @@ static int cmp_double(const void *a, const void *b)
  * first thing after its entry; less the calibration (the mean of RDTSC,
  * MOV, RDTSC), a sample is the guest-to-guest cost of one switch: the
  * VMCALL, the VM exit, the monitor's path, VMPTRLD and the VM entry.
- * A first lap launches every VMCS; the timed run then makes RESUME
- * switches only, with records off (nr_transitions 0).
+ * A first lap through the ring launches every VMCS and is not timed; the
+ * switches after it in the same run are RESUMEs, with records off
+ * (nr_transitions 0).
  */
 #define NR_RINGS		4
 static const unsigned int ring_sizes[NR_RINGS] = { 2, 64, 1024, 4096 };
@@ -673,29 +674,56 @@ static int ring_run(struct session *s, unsigned int from, unsigned int left,
 	return 0;
 }
 
-/* A ring of @x->n contexts timing @switches RESUME switches. */
-static int measure_ring(struct ring_figures *x, unsigned int switches)
+/*
+ * A fresh session with the ring of @n, run from context 0 for @left
+ * switches; @d: the session's counters over the run. The MemFree drop
+ * over creating the contexts into *@bytes when not NULL.
+ */
+static int ring_session_run(struct session *s, unsigned int n,
+			    unsigned int left, struct pmsw_stats *d,
+			    long long *bytes)
 {
-	const uint32_t *data, *t;
-	struct pmsw_stats before, after;
+	struct pmsw_stats before;
 	long long free0, free1;
-	struct session s;
-	unsigned int i, n = x->n, last = (n - 1 + switches) % n;
 
-	if (session_open(&s))
+	if (session_open(s))
 		return -1;
 	free0 = mem_free();
-	if (ring_create(&s, n))
+	if (ring_create(s, n))
 		return -1;
 	free1 = mem_free();
-	x->bytes_per_context = free0 < 0 || free1 < 0 ? -1 :
-			       (free0 - free1) / n;
-	/* The first lap launches every VMCS; the timed run resumes them. */
-	if (ring_run(&s, 0, n - 1, n - 1) || session_stats(s.fd, &before) ||
-	    ring_run(&s, n - 1, switches, last) || session_stats(s.fd, &after))
+	if (bytes)
+		*bytes = free0 < 0 || free1 < 0 ? -1 : (free0 - free1) / n;
+	if (session_stats(s->fd, &before) ||
+	    ring_run(s, 0, left, left % n) || session_stats(s->fd, d))
+		return -1;
+	d->vmwrites -= before.vmwrites;
+	d->vmreads -= before.vmreads;
+	return 0;
+}
+
+/*
+ * A ring of @x->n contexts: one run whose first lap (n - 1 switches)
+ * launches every VMCS, untimed, and whose next @switches switches are
+ * timed, all RESUMEs in the same run (the first entry of a context in a
+ * run may take the general path). VMWRITEs and VMREADs per switch: the
+ * run's, less those of a baseline run of the first lap alone.
+ */
+static int measure_ring(struct ring_figures *x, unsigned int switches)
+{
+	struct pmsw_stats d0, d;
+	const uint32_t *data, *t;
+	unsigned int i, n = x->n;
+	struct session s;
+
+	if (ring_session_run(&s, n, n - 1, &d0, NULL))
+		return -1;
+	session_close(&s);
+	if (ring_session_run(&s, n, n - 1 + switches, &d,
+			     &x->bytes_per_context))
 		return -1;
 	data = (const uint32_t *)(s.mem + RING_DATA);
-	t = (const uint32_t *)(s.mem + RING_SAMPLES);
+	t = (const uint32_t *)(s.mem + RING_SAMPLES) + (n - 1);
 	x->samples = switches;
 	x->per_switch = calloc(switches, sizeof(*x->per_switch));
 	if (!x->per_switch)
@@ -703,8 +731,8 @@ static int measure_ring(struct ring_figures *x, unsigned int switches)
 	x->cal = (double)data[RING_CAL / 4] / RING_CAL_ROUNDS;
 	for (i = 0; i < switches; i++)
 		x->per_switch[i] = t[i] - x->cal;
-	x->writes = (double)(after.vmwrites - before.vmwrites) / switches;
-	x->reads = (double)(after.vmreads - before.vmreads) / switches;
+	x->writes = (double)(d.vmwrites - d0.vmwrites) / switches;
+	x->reads = (double)(d.vmreads - d0.vmreads) / switches;
 	session_close(&s);
 	return 0;
 }
