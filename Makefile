@@ -51,11 +51,13 @@ GUESTS := tools/guest/guests.S
 GUEST_INCLUDES := $(wildcard tools/pmswitch/examples/report*.S)
 # The host-integrity tests' own guest programs.
 INTEGRITY_GUESTS := tools/guest/integrity.S
+# The ring of contexts: switch_bench's scale series and scale_test.
+RING_GUESTS := tools/guest/bench_ring.S
 
 SELFTESTS := pmswitch_test kvm_conflict_test switch_test integrity_test \
 	     lifetime_test cpu_checks_test stress_test views_test ve_test \
 	     fuzz_test
-SELFTESTS += exitless_test native_test trace_test vpid_test
+SELFTESTS += exitless_test native_test trace_test vpid_test scale_test
 UNITTESTS := caps_test abi_test check_test ctxfile_test
 UNITTESTS += xl_routine_test native_check_test
 
@@ -108,6 +110,7 @@ $(BUILD)/selftests/lifetime_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/stress_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/views_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/vpid_test: $(GUESTS) $(GUEST_INCLUDES)
+$(BUILD)/selftests/scale_test: $(GUESTS) $(RING_GUESTS) tools/guest/bench_ring.h
 $(BUILD)/selftests/ve_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/fuzz_test: $(GUESTS) $(GUEST_INCLUDES)
 $(BUILD)/selftests/native_test: $(GUESTS) $(GUEST_INCLUDES)
@@ -126,7 +129,8 @@ $(BUILD)/selftests/%: selftests/pmswitch/%.c $(SELFTEST_HDRS) \
 		      $(PURE_SRCS) $(PURE_HDRS) $(KSFT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(STATIC) -o $@ $< \
-		$(filter $(GUESTS) $(INTEGRITY_GUESTS),$^) $(PURE_SRCS)
+		$(filter $(GUESTS) $(INTEGRITY_GUESTS) $(RING_GUESTS),$^) \
+		$(PURE_SRCS)
 
 $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDRS) \
 		 $(KSFT_HDR)
@@ -135,8 +139,9 @@ $(BUILD)/unit/%: tests/unit/%.c tools/guest/bochs_caps.h $(PURE_SRCS) $(PURE_HDR
 		$(PURE_SRCS)
 
 # The exit-less switch's benchmark pair, its layout in xl_bench.h.
-BENCH_GUESTS := tools/guest/bench_xl.S
+BENCH_GUESTS := tools/guest/bench_xl.S $(RING_GUESTS)
 $(BUILD)/switch_bench: tools/bench/switch_bench.c tools/bench/xl_bench.h \
+		       tools/guest/bench_ring.h \
 		       $(GUESTS) $(BENCH_GUESTS) $(SELFTEST_HDRS) $(PURE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(STATIC) -o $@ $< $(GUESTS) $(BENCH_GUESTS)

@@ -1601,3 +1601,12 @@ bool pmsw_xl_check_size(unsigned int members, __u64 misc,
 		     "an exit-less group may have at most as many members as the CPU has CR3-target values, less one");
 	return true;
 }
+
+bool pmsw_xl_check_id(__u32 id, struct pmsw_violation *v)
+{
+	if (id < PMSW_XL_MAX_ID)
+		return false;
+	xl_violation(v, PMSW_RULE_XL_ID, id,
+		     "an exit-less member's context id must be below 512, the EPTP list's entries (value: the id)");
+	return true;
+}

@@ -266,9 +266,10 @@ enum pmsw_rule {
 	PMSW_RULE_VIEW_OVERLAP		= 809,
 	PMSW_RULE_VE_UNSUPPORTED	= 810,
 	/*
-	 * 811-819: the exit-less group (PMSW_CONTEXT_F_EXITLESS,
+	 * 811-821: the exit-less group (PMSW_CONTEXT_F_EXITLESS,
 	 * exitless.rst). 811-814, 819 and 820 judge one context (here);
-	 * 815-818 the group as a whole (exitless.c).
+	 * 815-818 the group as a whole and 821 the member's id
+	 * (exitless.c).
 	 */
 	PMSW_RULE_XL_UNSUPPORTED	= 811,
 	PMSW_RULE_XL_NO_VIEW		= 812,
@@ -280,6 +281,7 @@ enum pmsw_rule {
 	PMSW_RULE_XL_ROOT		= 817,
 	PMSW_RULE_XL_SIZE		= 818,
 	PMSW_RULE_XL_SYSENTER		= 820,
+	PMSW_RULE_XL_ID			= 821,
 	/*
 	 * 900-915: a native switch target (native_check.c): host-state
 	 * checks (SDM 27.2.2-27.2.4) and the module's world for it.
@@ -359,6 +361,15 @@ unsigned int pmsw_xl_check_pair(const struct pmsw_context *c,
 				struct pmsw_violation *out, unsigned int max);
 bool pmsw_xl_check_size(unsigned int members, __u64 misc,
 			struct pmsw_violation *v);
+
+/*
+ * Rule 821: a member's index in the EPTP list is its context id, and the
+ * list is one 4-KiB page of 512 EPTPs (SDM 25.6.14, 26.5.6.3), so a
+ * member's id must be below PMSW_XL_MAX_ID. True and the violation in
+ * @v if @id is not.
+ */
+#define PMSW_XL_MAX_ID	512
+bool pmsw_xl_check_id(__u32 id, struct pmsw_violation *v);
 
 /*
  * Check @ctx under @env, running the rules that read any part in @parts

@@ -7,7 +7,7 @@
  * member has a state page of its own at one fixed guest-physical address.
  *
  * What the module does besides building those pages: applying the group
- * rules (815-818, check.c), the VMCS controls of a member (VM functions, CR3-target
+ * rules (815-818 and 821, check.c), the VMCS controls of a member (VM functions, CR3-target
  * list, instruction-fetch page faults), and after every exit finding
  * which member the CPU is running, since VMFUNC changes the view inside
  * a VMCS that belongs to the member that was entered.
@@ -169,24 +169,28 @@ int pmsw_xl_alloc(struct pmsw_session *s, struct pmsw_ctx *ctx,
 }
 
 /*
- * Rules 815-818 (check.c), the group as a whole, for @next replacing
- * @ctx (whose id is already fixed); @s->lock held, so the group cannot
- * change.
+ * Rules 821 and 815-818 (check.c), the group as a whole, for @next
+ * replacing @ctx (whose id is already fixed); @s->lock held, so the
+ * group cannot change.
  */
 int pmsw_xl_group_check(struct pmsw_session *s, struct pmsw_ctx *ctx,
 			const struct pmsw_context *next,
 			struct pmsw_context_op *op)
 {
 	struct pmsw_violation *v = &op->violation;
-	unsigned int i, members = 1;
+	unsigned int members = 1;
+	struct pmsw_ctx *m;
+	unsigned long id;
 
 	if (!(next->flags & PMSW_CONTEXT_F_EXITLESS))
 		return 0;
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
-		if (s->ctx[i] == ctx || !is_member(s->ctx[i]))
+	if (pmsw_xl_check_id(ctx->id, v))
+		goto refused;
+	xa_for_each_marked(&s->ctxs, id, m, PMSW_XL_MARK) {
+		if (m == ctx || !is_member(m))
 			continue;
 		members++;
-		if (pmsw_xl_check_pair(next, &s->ctx[i]->cur, v, 1))
+		if (pmsw_xl_check_pair(next, &m->cur, v, 1))
 			goto refused;
 	}
 	if (!pmsw_xl_check_size(members, s->caps.misc, v))
@@ -221,29 +225,47 @@ void pmsw_xl_fill_state(struct pmsw_ctx *ctx)
 }
 
 /*
- * The EPTP list and the CR3-target values from the members as they are
- * now; after every change of a context, @s->lock held and no run.
+ * PMSW_XL_MARK on exactly the members: they all have ids below
+ * PMSW_XL_MAX_ID (rule 821), so only those ids need a look.
+ */
+static void mark_members(struct pmsw_session *s)
+{
+	struct pmsw_ctx *m;
+	unsigned long id;
+
+	xa_for_each_range(&s->ctxs, id, m, 0, PMSW_XL_MAX_ID - 1) {
+		if (is_member(m))
+			xa_set_mark(&s->ctxs, id, PMSW_XL_MARK);
+		else
+			xa_clear_mark(&s->ctxs, id, PMSW_XL_MARK);
+	}
+}
+
+/*
+ * The members' marks, the EPTP list and the CR3-target values from the
+ * members as they are now; after every change of a context, @s->lock
+ * held and no run.
  */
 void pmsw_xl_group_update(struct pmsw_session *s)
 {
-	unsigned int i, transit = PMSW_RESERVED_TRANSIT;
+	unsigned int transit = PMSW_RESERVED_TRANSIT;
+	struct pmsw_ctx *m;
+	unsigned long id;
 
 	if (!s->xl_eptp_list)
 		return;
+	mark_members(s);
 	memset(s->xl_eptp_list, 0, PAGE_SIZE);
 	/* Members share EFER (rule 815): the transit root of their mode. */
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
-		if (is_member(s->ctx[i]) && !(s->ctx[i]->cur.efer & EFER_LMA))
+	xa_for_each_marked(&s->ctxs, id, m, PMSW_XL_MARK)
+		if (!(m->cur.efer & EFER_LMA))
 			transit = PMSW_RESERVED_TRANSIT32;
 	s->xl_cr3[0] = XL_GPA(transit);
 	s->xl_nr_cr3 = 1;
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
-		struct pmsw_ctx *m = s->ctx[i];
-
-		if (!is_member(m) || !m->view ||
-		    s->xl_nr_cr3 == ARRAY_SIZE(s->xl_cr3))
+	xa_for_each_marked(&s->ctxs, id, m, PMSW_XL_MARK) {
+		if (!m->view || s->xl_nr_cr3 == ARRAY_SIZE(s->xl_cr3))
 			continue;
-		s->xl_eptp_list[i] = m->view->eptp;
+		s->xl_eptp_list[id] = m->view->eptp;
 		s->xl_cr3[s->xl_nr_cr3++] = m->cur.cr3;
 	}
 }
@@ -329,12 +351,12 @@ static bool take_resume_point(struct pmsw_ctx *m)
 
 static void sync_switched_out(struct pmsw_session *s, struct pmsw_ctx *run)
 {
-	unsigned int i, j;
+	struct pmsw_ctx *m;
+	unsigned long id;
+	unsigned int j;
 
 	run->xl_exits_seen = READ_ONCE(run->xl_state->exits);
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
-		struct pmsw_ctx *m = s->ctx[i];
-
+	xa_for_each_marked(&s->ctxs, id, m, PMSW_XL_MARK) {
 		if (m == run || !is_member(m) || !take_resume_point(m))
 			continue;
 		pmsw_ctx_fields(&m->cur, &m->env, &m->fields);
@@ -356,12 +378,12 @@ static void sync_switched_out(struct pmsw_session *s, struct pmsw_ctx *run)
 
 static struct pmsw_ctx *member_by_eptp(struct pmsw_session *s, u64 eptp)
 {
-	unsigned int i;
+	struct pmsw_ctx *m;
+	unsigned long id;
 
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
-		if (is_member(s->ctx[i]) && s->ctx[i]->view &&
-		    s->ctx[i]->view->eptp == eptp)
-			return s->ctx[i];
+	xa_for_each_marked(&s->ctxs, id, m, PMSW_XL_MARK)
+		if (is_member(m) && m->view && m->view->eptp == eptp)
+			return m;
 	return NULL;
 }
 

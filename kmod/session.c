@@ -105,6 +105,7 @@ struct pmsw_session *pmsw_session_create(void)
 	/* Never reused, unlike the address (IBPB between sessions). */
 	s->serial = atomic64_inc_return(&session_serial);
 	mutex_init(&s->lock);
+	xa_init_flags(&s->ctxs, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&s->ept.pages);
 	return s;
 }
@@ -331,19 +332,37 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
  * One mask for all keeps the run path short; the price is an INVEPT of
  * unchanged EPTs after a view changed, which is rare.
  */
+/*
+ * The next context from @xas, in one walk of the tree under the RCU
+ * read lock the caller holds: cheaper per context than xa_for_each(),
+ * which starts from the root for each. For the passes before a block,
+ * when the tree cannot change (no command runs beside a run, session.h).
+ */
+static struct pmsw_ctx *ctx_next(struct xa_state *xas)
+{
+	struct pmsw_ctx *ctx;
+
+	do {
+		ctx = xas_find(xas, PMSW_MAX_CONTEXTS - 1);
+	} while (xas_retry(xas, ctx));
+	return ctx;
+}
+
 void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
 {
-	unsigned int i;
+	XA_STATE(xas, &s->ctxs, 0);
+	struct pmsw_ctx *ctx;
 
 	if (cpumask_test_cpu(cpu, s->ept_fresh))
 		return;
 	pmsw_invept(s->invept_type, s->ept.eptp);
 	/* A global INVEPT flushes the views' EPTs too (SDM 31.3). */
 	if (s->invept_type == PMSW_INVEPT_SINGLE) {
-		for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
-			if (s->ctx[i] && s->ctx[i]->view)
-				pmsw_invept(s->invept_type,
-					    s->ctx[i]->view->eptp);
+		rcu_read_lock();
+		while ((ctx = ctx_next(&xas)))
+			if (ctx->view)
+				pmsw_invept(s->invept_type, ctx->view->eptp);
+		rcu_read_unlock();
 	}
 	cpumask_set_cpu(cpu, s->ept_fresh);
 }
@@ -403,17 +422,19 @@ static void vpid_flush(unsigned long type, u16 vpid)
 
 void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu)
 {
-	unsigned int i;
+	XA_STATE(xas, &s->ctxs, 0);
+	struct pmsw_ctx *ctx;
 
 	if (!s->invvpid_type || cpumask_test_cpu(cpu, s->vpid_fresh))
 		return;
 	if (s->invvpid_type == PMSW_INVVPID_ALL) {
 		vpid_flush(PMSW_INVVPID_ALL, 0);
 	} else {
-		for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
-			if (s->ctx[i] && s->ctx[i]->vpid)
-				vpid_flush(PMSW_INVVPID_SINGLE,
-					   s->ctx[i]->vpid);
+		rcu_read_lock();
+		while ((ctx = ctx_next(&xas)))
+			if (ctx->vpid)
+				vpid_flush(PMSW_INVVPID_SINGLE, ctx->vpid);
+		rcu_read_unlock();
 		if (s->xl_vpid)
 			vpid_flush(PMSW_INVVPID_SINGLE, s->xl_vpid);
 	}
@@ -618,9 +639,15 @@ int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * On the switch path: one walk of at most two xarray levels for 4,096
+ * ids, and no lock but the RCU read side xa_load() takes itself (the
+ * tree does not change during a run: session.h). NULL for a free or
+ * reserved id and for any id beyond PMSW_MAX_CONTEXTS.
+ */
 struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id)
 {
-	return id < PMSW_MAX_CONTEXTS ? s->ctx[id] : NULL;
+	return xa_load(&s->ctxs, id);
 }
 
 static u64 vmcs_read_cb(void *arg, unsigned int enc)
@@ -920,23 +947,32 @@ static void ctx_free(struct pmsw_ctx *ctx)
 	kfree(ctx);
 }
 
-/* A new context from @next; @s->lock held. Its id, or an errno. */
-static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
-			      struct pmsw_context_op *op)
+/* The reason below names the number. */
+static_assert(PMSW_MAX_CONTEXTS == 4096);
+
+/*
+ * The lowest free id into @id, reserved (a NULL entry: lookups and
+ * xa_for_each() do not see it) until ctx_create_at() stores the context
+ * or the caller erases it; @s->lock held.
+ */
+static int ctx_id_reserve(struct pmsw_session *s, u32 *id)
+{
+	int err = xa_alloc(&s->ctxs, id, NULL,
+			   XA_LIMIT(0, PMSW_MAX_CONTEXTS - 1),
+			   GFP_KERNEL_ACCOUNT);
+
+	/* xa_alloc() says EBUSY when every id in the limit is taken. */
+	if (err == -EBUSY)
+		return pmsw_refuse(-ENOSPC, "CONTEXT_CREATE", "PMSW_MAX_CONTEXTS (4096) contexts exist");
+	return err;
+}
+
+/* A new context @id from @next, stored at its reserved id; @s->lock held. */
+static int ctx_create_at(struct pmsw_session *s, u32 id,
+			 struct pmsw_context *next, struct pmsw_context_op *op)
 {
 	struct pmsw_ctx *ctx;
-	unsigned int id;
-	long err;
-
-	if (!s->mem)
-		return pmsw_refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
-	err = cpu_checks_allowed(next, "CONTEXT_CREATE");
-	if (err)
-		return err;
-	for (id = 0; id < PMSW_MAX_CONTEXTS && s->ctx[id]; id++)
-		;
-	if (id == PMSW_MAX_CONTEXTS)
-		return pmsw_refuse(-ENOSPC, "CONTEXT_CREATE", "PMSW_MAX_CONTEXTS contexts exist");
+	int err;
 
 	/* A refusal of the controls leaves no reference and no flag set. */
 	if (!s->ctx_vmx_ref) {
@@ -967,12 +1003,35 @@ static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
 		return -ENOMEM;
 	}
 	err = ctx_update(s, ctx, next, PMSW_CP_ALL, op);
+	if (!err)
+		err = xa_err(xa_store(&s->ctxs, id, ctx, GFP_KERNEL_ACCOUNT));
 	if (err) {
 		ctx_free(ctx);
 		return err;
 	}
-	s->ctx[id] = ctx;
 	pmsw_xl_group_update(s);
+	return 0;
+}
+
+/* A new context from @next; @s->lock held. Its id, or an errno. */
+static long ctx_create_locked(struct pmsw_session *s, struct pmsw_context *next,
+			      struct pmsw_context_op *op)
+{
+	long err;
+	u32 id;
+
+	if (!s->mem)
+		return pmsw_refuse(-ENODEV, "CONTEXT_CREATE", "no guest memory: PMSW_IOC_SET_MEMORY first");
+	err = cpu_checks_allowed(next, "CONTEXT_CREATE");
+	if (!err)
+		err = ctx_id_reserve(s, &id);
+	if (err)
+		return err;
+	err = ctx_create_at(s, id, next, op);
+	if (err) {
+		xa_erase(&s->ctxs, id);
+		return err;
+	}
 	return id;
 }
 
@@ -1136,11 +1195,9 @@ long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 		err = session_lock_idle(s, "CONTEXT_DESTROY");
 	if (err)
 		return err;
-	ctx = pmsw_session_ctx(s, op.id);
-	if (ctx) {
-		s->ctx[op.id] = NULL;
+	ctx = xa_erase(&s->ctxs, op.id);
+	if (ctx)
 		pmsw_xl_group_update(s);
-	}
 	mutex_unlock(&s->lock);
 	if (!ctx)
 		return pmsw_refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
@@ -1203,11 +1260,12 @@ long pmsw_session_stats(struct pmsw_session *s, void __user *uarg)
 
 void pmsw_session_destroy(struct pmsw_session *s)
 {
-	unsigned int i;
+	struct pmsw_ctx *ctx;
+	unsigned long id;
 
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++)
-		if (s->ctx[i])
-			ctx_free(s->ctx[i]);
+	xa_for_each(&s->ctxs, id, ctx)
+		ctx_free(ctx);
+	xa_destroy(&s->ctxs);
 	if (s->ctx_vmx_ref)
 		pmsw_vmx_put();
 	if (s->holds_vmx)

@@ -28,10 +28,17 @@
 #include <linux/cpumask.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <linux/pmswitch.h>
 
 #include "ctxmap.h"
 #include "vmcs.h"
+
+/*
+ * Marks the exit-less members in pmsw_session.ctxs; XA_MARK_0 is the
+ * free mark of an XA_FLAGS_ALLOC array.
+ */
+#define PMSW_XL_MARK	XA_MARK_1
 
 /* One EPT: its paging-structure pages and the EPTP that points at them. */
 struct run_state;
@@ -119,7 +126,19 @@ struct pmsw_session {
 	u16 xl_vpid;
 	cpumask_var_t vpid_fresh;
 
-	struct pmsw_ctx *ctx[PMSW_MAX_CONTEXTS];
+	/*
+	 * The contexts by id (XA_FLAGS_ALLOC: CONTEXT_CREATE takes the
+	 * lowest free id below PMSW_MAX_CONTEXTS). Stored and erased under
+	 * @lock with no run in progress; the run reads it without @lock
+	 * (xa_load(), xa_for_each()): session_lock_idle() refuses those
+	 * commands with EBUSY while @running is set, so the tree and the
+	 * contexts it points to stay as they are for the whole run. The
+	 * xarray's own spinlock is taken only inside its calls, as they
+	 * need it. Exit-less members carry PMSW_XL_MARK, set by
+	 * pmsw_xl_group_update(), so the passes over the group on the run
+	 * path visit the members alone, not every context.
+	 */
+	struct xarray ctxs;
 	/*
 	 * The exit-less group (exitless.c), allocated with its first
 	 * member: the routine page and the six transit paging structures

@@ -16,19 +16,19 @@
  * (struct pmsw_exitless_state.exits), and the module's copy
  * (xl_exits_seen) is brought up to date at every exit of the group
  * (pmsw_xl_track()). Called there first, and only while the switch event
- * is enabled: one pass over the contexts, one read of each member's page.
+ * is enabled: one pass over the members (PMSW_XL_MARK), one read of each
+ * member's page.
  * The pages are the guests' to write, so the count is what they say.
  */
 u64 pmsw_trace_xl_unseen(const struct pmsw_session *s)
 {
 	const struct pmsw_ctx *m;
-	unsigned int i;
+	unsigned long id;
 	u64 n = 0;
 
-	for (i = 0; i < PMSW_MAX_CONTEXTS; i++) {
-		m = s->ctx[i];
-		if (m && (m->cur.flags & PMSW_CONTEXT_F_EXITLESS) && m->xl_state)
+	/* Not const: xa_for_each_marked() takes the array as it is. */
+	xa_for_each_marked((struct xarray *)&s->ctxs, id, m, PMSW_XL_MARK)
+		if ((m->cur.flags & PMSW_CONTEXT_F_EXITLESS) && m->xl_state)
 			n += READ_ONCE(m->xl_state->exits) - m->xl_exits_seen;
-	}
 	return n;
 }

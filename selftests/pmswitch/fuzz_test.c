@@ -927,6 +927,28 @@ static void check_violation(struct thr *t, enum op o, int err,
 		     op_names[o], op->nr_violations, op->violation.rule);
 }
 
+/*
+ * A session may hold PMSW_MAX_CONTEXTS (4096) contexts of about 8 KiB
+ * each; several sessions filled that far would drive the 256-MiB test
+ * machine into the OOM killer, which is not what the fuzzer is after.
+ * It keeps each session at the former bound of 64: a context created
+ * above it is destroyed again at once, which must succeed (no run can
+ * be in progress: CREATE just took the session lock, but another thread
+ * may start one, hence EBUSY too).
+ */
+#define FUZZ_MAX_CONTEXTS	64
+
+static void trim_context(struct thr *t, uint32_t id)
+{
+	struct pmsw_context_op op = { .size = sizeof(op), .id = id };
+	int err;
+
+	err = result(xioctl(t, PMSW_IOC_CONTEXT_DESTROY,
+			    (uint64_t)(unsigned long)&op));
+	if (err && err != EBUSY && err != ENOENT)
+		fail(t, "CONTEXT_DESTROY of new context %u: %s", id, strerror(err));
+}
+
 /* CREATE and SET: the context is read, the op written back. */
 static void op_create_set(struct thr *t, bool create)
 {
@@ -965,6 +987,8 @@ static void op_create_set(struct thr *t, bool create)
 		check_violation(t, o, err, &op, ka);
 	if (create && !err && ka == PK_GOOD && op.id >= PMSW_MAX_CONTEXTS)
 		fail(t, "CONTEXT_CREATE: id %u", op.id);
+	if (create && !err && ka == PK_GOOD && op.id >= FUZZ_MAX_CONTEXTS)
+		trim_context(t, op.id);
 }
 
 /* GET writes the context; the op is only read. */

@@ -1374,6 +1374,26 @@ TEST(exitless_group_rules_judge_a_pair_and_the_size)
 	EXPECT_TRUE(pmsw_xl_check_size(4, 0x1ffULL << 16, &v));
 }
 
+/* 821 (pmsw_xl_check_id): the EPTP list's 512 entries bound a member's id. */
+TEST(exitless_member_id_must_index_the_eptp_list)
+{
+	struct pmsw_violation v;
+
+	memset(&v, 0, sizeof(v));
+	EXPECT_FALSE(pmsw_xl_check_id(0, &v));
+	EXPECT_FALSE(pmsw_xl_check_id(511, &v));
+	EXPECT_EQ(0, v.rule);
+	ASSERT_TRUE(pmsw_xl_check_id(512, &v));
+	EXPECT_EQ(PMSW_RULE_XL_ID, v.rule);
+	EXPECT_EQ(821, v.rule);
+	EXPECT_EQ(512, v.value);
+	EXPECT_STREQ(S_XL, v.section);
+	EXPECT_NE(NULL, strstr(v.text, "512"));
+	ASSERT_TRUE(pmsw_xl_check_id(PMSW_MAX_CONTEXTS - 1, &v));
+	EXPECT_EQ(PMSW_MAX_CONTEXTS - 1, v.value);
+	EXPECT_TRUE(pmsw_xl_check_id(0xffffffff, &v));
+}
+
 /* 813: 64-bit mode or 32-bit paging; not PAE, not unpaged (value: CR0). */
 BREAK_CASE(exitless_member_with_pae_paging_is_refused, PAE,
 	   PMSW_RULE_XL_MODE, S_XL, VMCS_GUEST_CR0, 0x80000031, true)

@@ -26,11 +26,14 @@
 
 #include "pmsw_guest.h"
 #include "xl_bench.h"
+#include "bench_ring.h"
 
 DECLARE_GUEST(xl_bench64);
 DECLARE_GUEST(xl_bench32);
 extern const uint8_t guest_xl_bench64_arrive[], guest_xl_bench32_arrive[];
 extern const uint8_t guest_xl_bench32_other[];
+DECLARE_GUEST(bench_ring32);
+extern const uint8_t guest_bench_ring32_arrive[];
 
 struct sample_set {
 	const char *name;
@@ -585,6 +588,206 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
+ * The scale series (benchmark.rst, "Thousands of contexts"): a ring of
+ * N contexts, all running tools/guest/bench_ring.S, each switching to the
+ * next with PMSW_HC_SWITCH. The guest times every switch itself: the
+ * departing context's RDTSC right before its VMCALL, the arriving one's
+ * first thing after its entry; less the calibration (the mean of RDTSC,
+ * MOV, RDTSC), a sample is the guest-to-guest cost of one switch: the
+ * VMCALL, the VM exit, the monitor's path, VMPTRLD and the VM entry.
+ * A first lap through the ring launches every VMCS and is not timed; the
+ * switches after it in the same run are RESUMEs, with records off
+ * (nr_transitions 0).
+ */
+#define NR_RINGS		4
+static const unsigned int ring_sizes[NR_RINGS] = { 2, 64, 1024, 4096 };
+#define RING_MIN_SWITCHES	4096
+
+struct ring_figures {
+	unsigned int n;			/* contexts in the ring */
+	double *per_switch;		/* one sample per switch, less cal */
+	unsigned int samples;
+	double cal;			/* RDTSC, MOV, RDTSC: mean delta */
+	double writes, reads;		/* per switch, from PMSW_IOC_STATS */
+	long long bytes_per_context;	/* MemFree drop over the contexts */
+};
+
+/* Free memory in bytes (/proc/meminfo MemFree), or -1. */
+static long long mem_free(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* The ring's @n contexts, context @id switching to @id + 1 mod @n. */
+static int ring_create(struct session *s, unsigned int n)
+{
+	uint64_t arrive = RING_CODE +
+			  (guest_bench_ring32_arrive - guest_bench_ring32);
+	struct pmsw_context_op op;
+	struct pmsw_context c;
+	unsigned int id;
+
+	LOAD_GUEST(s->mem, RING_CODE, bench_ring32);
+	for (id = 0; id < n; id++) {
+		make_context(&c, FLAT32, id ? arrive : RING_CODE, 0x80000);
+		c.gpr[PMSW_RSI] = (id + 1) % n;
+		c.gpr[PMSW_RDI] = RING_DATA;
+		c.gpr[PMSW_RBP] = RING_COUNTERS + 4 * id;
+		if (context_create(s->fd, &c, &op) != (int)id) {
+			fprintf(stderr, "ring context %u refused: %m, rule %u: %s\n",
+				id, op.violation.rule, op.violation.text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Run the ring from @from for @left switches; it must stop at @last. */
+static int ring_run(struct session *s, unsigned int from, unsigned int left,
+		    unsigned int last)
+{
+	uint32_t *data = (uint32_t *)(s->mem + RING_DATA);
+	struct pmsw_run r;
+
+	data[RING_LEFT / 4] = left;
+	data[RING_COUNT / 4] = 0;
+	if (run(s->fd, from, &r, NULL, 0) ||
+	    r.stop_reason != PMSW_STOP_HYPERCALL ||
+	    r.stop_code != RING_STOP_CODE || r.stop_context != last ||
+	    data[RING_COUNT / 4] != left) {
+		fprintf(stderr, "ring from %u: stop %u, code %#llx, context %u (%u expected), %u samples of %u: %s\n",
+			from, r.stop_reason, (unsigned long long)r.stop_code,
+			r.stop_context, last, data[RING_COUNT / 4], left,
+			r.reason);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A fresh session with the ring of @n, run from context 0 for @left
+ * switches; @d: the session's counters over the run. The MemFree drop
+ * over creating the contexts into *@bytes when not NULL.
+ */
+static int ring_session_run(struct session *s, unsigned int n,
+			    unsigned int left, struct pmsw_stats *d,
+			    long long *bytes)
+{
+	struct pmsw_stats before;
+	long long free0, free1;
+
+	if (session_open(s))
+		return -1;
+	free0 = mem_free();
+	if (ring_create(s, n))
+		return -1;
+	free1 = mem_free();
+	if (bytes)
+		*bytes = free0 < 0 || free1 < 0 ? -1 : (free0 - free1) / n;
+	if (session_stats(s->fd, &before) ||
+	    ring_run(s, 0, left, left % n) || session_stats(s->fd, d))
+		return -1;
+	d->vmwrites -= before.vmwrites;
+	d->vmreads -= before.vmreads;
+	return 0;
+}
+
+/*
+ * A ring of @x->n contexts: one run whose first lap (n - 1 switches)
+ * launches every VMCS, untimed, and whose next @switches switches are
+ * timed, all RESUMEs in the same run (the first entry of a context in a
+ * run may take the general path). VMWRITEs and VMREADs per switch: the
+ * run's, less those of a baseline run of the first lap alone.
+ */
+static int measure_ring(struct ring_figures *x, unsigned int switches)
+{
+	struct pmsw_stats d0, d;
+	const uint32_t *data, *t;
+	unsigned int i, n = x->n;
+	struct session s;
+
+	if (ring_session_run(&s, n, n - 1, &d0, NULL))
+		return -1;
+	session_close(&s);
+	if (ring_session_run(&s, n, n - 1 + switches, &d,
+			     &x->bytes_per_context))
+		return -1;
+	data = (const uint32_t *)(s.mem + RING_DATA);
+	t = (const uint32_t *)(s.mem + RING_SAMPLES) + (n - 1);
+	x->samples = switches;
+	x->per_switch = calloc(switches, sizeof(*x->per_switch));
+	if (!x->per_switch)
+		return -1;
+	x->cal = (double)data[RING_CAL / 4] / RING_CAL_ROUNDS;
+	for (i = 0; i < switches; i++)
+		x->per_switch[i] = t[i] - x->cal;
+	x->writes = (double)(d.vmwrites - d0.vmwrites) / switches;
+	x->reads = (double)(d.vmreads - d0.vmreads) / switches;
+	session_close(&s);
+	return 0;
+}
+
+static void print_ring_row(struct ring_figures *x, unsigned int switches)
+{
+	double med;
+
+	qsort(x->per_switch, x->samples, sizeof(*x->per_switch), cmp_double);
+	med = x->per_switch[x->samples / 2];
+	if (machine) {
+		printf("pmswitch_switch_ring_%u %.1f %.1f %.1f %u %.2f %.2f contexts=%u bytes_per_context=%lld calibration=%.2f switches=%u\n",
+		       x->n, med, x->per_switch[0],
+		       x->per_switch[x->samples - 1], x->samples, x->writes,
+		       x->reads, x->n, x->bytes_per_context, x->cal, switches);
+		return;
+	}
+	printf("%-34s %8u %10.1f %10.1f %10.1f %8.2f %8.2f %10lld\n",
+	       "", x->samples, med, x->per_switch[0],
+	       x->per_switch[x->samples - 1], x->writes, x->reads,
+	       x->bytes_per_context);
+}
+
+/* The series, each ring in a fresh session. */
+static int measure_rings(struct ring_figures *rings, unsigned int switches)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_RINGS; i++) {
+		rings[i].n = ring_sizes[i];
+		if (measure_ring(&rings[i], switches))
+			return -1;
+	}
+	return 0;
+}
+
+static void print_rings(struct ring_figures *rings, unsigned int switches)
+{
+	unsigned int i;
+
+	if (!machine) {
+		printf("\nscale: RESUME switch in a ring of N contexts (guest RDTSC to guest RDTSC, %u switches each):\n",
+		       switches);
+		printf("%-34s %8s %10s %10s %10s %8s %8s %10s\n", "contexts",
+		       "samples", "median", "min", "max", "vmwrite", "vmread",
+		       "bytes/ctx");
+	}
+	for (i = 0; i < NR_RINGS; i++) {
+		if (!machine)
+			printf("%-34u", rings[i].n);
+		print_ring_row(&rings[i], switches);
+	}
+}
+
+/*
  * The exit-less row, per switch. Machine form: the usual columns, then
  * key=value pairs tools/run-bench copies into the JSON; or "skip KEY
  * REASON".
@@ -655,6 +858,8 @@ int main(int argc, char **argv)
 				    .no_vmcs_counts = true };
 	struct native_sets ns = { &nfwd, &nret, &nrt, &ncold };
 	struct xl_figures xl = { 0 }, xl32 = { .paging32 = true };
+	struct ring_figures rings[NR_RINGS] = { 0 };
+	unsigned int ring_switches;
 	unsigned int burst = XB_BURST_LEN;
 	struct pmsw_stats before, after;
 	struct pmsw_transition *t;
@@ -762,6 +967,10 @@ int main(int argc, char **argv)
 		perror("native switch");
 		return 1;
 	}
+	ring_switches = switches > RING_MIN_SWITCHES ? switches :
+						       RING_MIN_SWITCHES;
+	if (measure_rings(rings, ring_switches))
+		return 1;
 	/*
 	 * Last: Bochs keeps a VMFUNC's EPTP index in its per-CPU VMCS cache
 	 * (exitless.rst), which no other path here should inherit.
@@ -783,6 +992,7 @@ int main(int argc, char **argv)
 		print_row(&nret);
 		print_row(&nrt);
 		print_row(&ncold);
+		print_rings(rings, ring_switches);
 		return 0;
 	}
 	printf("pmswitch transitions: TSC ticks from the VM exit before to the VM entry\n");
@@ -805,5 +1015,6 @@ int main(int argc, char **argv)
 	print_row(&nret);
 	print_row(&nrt);
 	print_row(&ncold);
+	print_rings(rings, ring_switches);
 	return 0;
 }

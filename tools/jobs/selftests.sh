@@ -144,6 +144,7 @@ fi
 : >$tracing/trace
 suite trace_test ./trace_test
 suite vpid_test ./vpid_test
+suite scale_test ./scale_test
 suite views_test ./views_test
 suite ve_test ./ve_test
 suite integrity_test ./integrity_test

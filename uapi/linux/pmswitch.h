@@ -20,7 +20,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMSW_ABI_VERSION	5
+/*
+ * 6: PMSW_MAX_CONTEXTS grew from 64 to 4096 (a session's contexts are no
+ * longer a fixed array), so context ids up to 4095 are valid, and an
+ * exit-less member's id must be below 512 (rule 821).
+ */
+#define PMSW_ABI_VERSION	6
 
 /* The misc device's name: /dev/pmswitch. */
 #define PMSW_DEVICE_NAME	"pmswitch"
@@ -321,14 +326,15 @@ struct pmsw_dtable {
  * it. A member's index in the EPTP list is its context id. Its state page
  * (PMSW_RESERVED_STATE, struct pmsw_exitless_state) holds its resume
  * point. Its IA32_SYSENTER_CS/ESP/EIP belong to the routine: submit 0
- * (the module sets PMSW_XL_SYSENTER_*) or those values. Rules 811-820
+ * (the module sets PMSW_XL_SYSENTER_*) or those values. Rules 811-821
  * (Documentation/checks.rst): the context needs a view, 64-bit mode or
  * 32-bit paging, CR4.PGE = CR4.PCIDE = 0, no PMSW_CONTEXT_F_VE (not
  * yet), the routine's SYSENTER MSRs; the CPU needs VM functions with
  * EPTP switching (EOPNOTSUPP); the group needs equal CR0, CR4, EFER,
  * exception bitmaps and CR masks, private executable memory and private
  * page-table roots, and at most as many members as the CPU offers
- * CR3-target values, less one.
+ * CR3-target values, less one; the member's id must be below 512, the
+ * EPTP list's size (EINVAL, rule 821).
  */
 #define PMSW_CONTEXT_F_EXITLESS		(1U << 2)
 
@@ -655,7 +661,7 @@ struct pmsw_violation {
  * those parts, through an EPT of its own.
  */
 #define PMSW_MAX_MEMORY		(256ULL << 20)
-#define PMSW_MAX_CONTEXTS	64
+#define PMSW_MAX_CONTEXTS	4096
 
 /**
  * struct pmsw_memory - argument of PMSW_IOC_SET_MEMORY.
