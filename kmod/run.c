@@ -63,6 +63,9 @@
 /* Guest interruptibility state: STI and MOV-SS blocking (SDM 25.4.2). */
 #define INTR_STI_MOVSS			(BIT(0) | BIT(1))
 
+/* A block gives the CPU back after about 1 ms (TSC ticks). */
+#define BLOCK_TSC			((u64)tsc_khz)
+
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
 #define DR7_BREAKPOINT_ENABLES		0xffUL
 
@@ -333,8 +336,7 @@ static void enter_once(struct run_state *rs, struct pmsw_ctx *ctx,
 		rs->last_entered = ctx;
 	}
 	pmsw_enter_exit(ctx, flags, &rs->exit, &rs->enter_ret);
-	if (rs->recording)
-		rs->last_exit_tsc = rdtsc();
+	rs->last_exit_tsc = rdtsc();
 
 	/* The count includes HOST_RSP, written from vmenter.S. */
 	t->vmwrites = v->writes;
@@ -500,6 +502,7 @@ static void block_begin(struct run_state *rs)
 	rs->ready = false;
 	/* The host ran: the block's first entry flushes L1D (enter.c). */
 	rs->last_entered = NULL;
+	rs->block_deadline = rdtsc() + BLOCK_TSC;
 	/* Interrupts off: nothing can change these until block_end(). */
 	get_debugreg(rs->dr7, 7);
 	get_debugreg(rs->dr6, 6);
@@ -576,7 +579,13 @@ static int block_end(struct run_state *rs)
 	return 0;
 }
 
-/* Reasons to leave the interrupts-off block (not the run). */
+/*
+ * Reasons to leave the interrupts-off block (not the run). The last one
+ * bounds it in time: a host interrupt makes the guest exit and ends the
+ * block, but not under Bochs while the guest's RFLAGS.IF is 0, and the
+ * VMX-preemption timer starts again at every entry, so contexts that
+ * switch all the time with interrupts masked would keep the CPU.
+ */
 static bool block_must_end(struct run_state *rs)
 {
 	/*
@@ -586,7 +595,8 @@ static bool block_must_end(struct run_state *rs)
 	 */
 	return rs->end_block || rs->nr_buf == ARRAY_SIZE(rs->buf) ||
 	       (read_thread_flags() &
-		(_TIF_NEED_RESCHED | _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL));
+		(_TIF_NEED_RESCHED | _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL)) ||
+	       (s64)(rs->last_exit_tsc - rs->block_deadline) > 0;
 }
 
 /* A failed VMREAD/VMWRITE during the last transition stops the run. */

@@ -48,7 +48,8 @@ struct run_state {
 	struct host_state host;
 	/* Per run. */
 	struct pmsw_transition __user *records;
-	u64 last_exit_tsc;
+	/* TSC at the last exit, and when the block must end. */
+	u64 last_exit_tsc, block_deadline;
 	u16 ds, es, fs_sel, gs_sel, ldt_sel;
 	u32 from;
 	/* The exit that ended the last entry, and how the entry went. */

@@ -640,14 +640,23 @@ int pmsw_session_mmap(struct pmsw_session *s, struct vm_area_struct *vma)
 }
 
 /*
- * On the switch path: one walk of at most two xarray levels for 4,096
- * ids, and no lock but the RCU read side xa_load() takes itself (the
- * tree does not change during a run: session.h). NULL for a free or
- * reserved id and for any id beyond PMSW_MAX_CONTEXTS.
+ * Put @ctx (NULL: none) at @id in the lookup table; @s->lock held, no
+ * run in progress. Allocates the id's page if @ctx needs it.
  */
-struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id)
+static int ctx_tab_set(struct pmsw_session *s, u32 id, struct pmsw_ctx *ctx)
 {
-	return xa_load(&s->ctxs, id);
+	struct pmsw_ctx ***page = &s->ctx_tab[id >> PMSW_CTX_TAB_SHIFT];
+
+	if (!*page) {
+		if (!ctx)
+			return 0;
+		*page = kcalloc(PMSW_CTX_TAB_IDS, sizeof(**page),
+				GFP_KERNEL_ACCOUNT);
+		if (!*page)
+			return -ENOMEM;
+	}
+	(*page)[id & (PMSW_CTX_TAB_IDS - 1)] = ctx;
+	return 0;
 }
 
 static u64 vmcs_read_cb(void *arg, unsigned int enc)
@@ -1004,7 +1013,12 @@ static int ctx_create_at(struct pmsw_session *s, u32 id,
 	}
 	err = ctx_update(s, ctx, next, PMSW_CP_ALL, op);
 	if (!err)
+		err = ctx_tab_set(s, id, ctx);
+	if (!err) {
 		err = xa_err(xa_store(&s->ctxs, id, ctx, GFP_KERNEL_ACCOUNT));
+		if (err)
+			ctx_tab_set(s, id, NULL);
+	}
 	if (err) {
 		ctx_free(ctx);
 		return err;
@@ -1196,8 +1210,10 @@ long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 	if (err)
 		return err;
 	ctx = xa_erase(&s->ctxs, op.id);
-	if (ctx)
+	if (ctx) {
+		ctx_tab_set(s, op.id, NULL);
 		pmsw_xl_group_update(s);
+	}
 	mutex_unlock(&s->lock);
 	if (!ctx)
 		return pmsw_refuse(-ENOENT, "CONTEXT_DESTROY", "no context with this id");
@@ -1266,6 +1282,8 @@ void pmsw_session_destroy(struct pmsw_session *s)
 	xa_for_each(&s->ctxs, id, ctx)
 		ctx_free(ctx);
 	xa_destroy(&s->ctxs);
+	for (id = 0; id < PMSW_CTX_TAB_PAGES; id++)
+		kfree(s->ctx_tab[id]);
 	if (s->ctx_vmx_ref)
 		pmsw_vmx_put();
 	if (s->holds_vmx)

@@ -27,6 +27,7 @@
 
 #include <linux/cpumask.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/pmswitch.h>
@@ -39,6 +40,11 @@
  * free mark of an XA_FLAGS_ALLOC array.
  */
 #define PMSW_XL_MARK	XA_MARK_1
+
+/* pmsw_session.ctx_tab: a page of context pointers per 512 ids. */
+#define PMSW_CTX_TAB_SHIFT	9
+#define PMSW_CTX_TAB_IDS	(1U << PMSW_CTX_TAB_SHIFT)
+#define PMSW_CTX_TAB_PAGES	DIV_ROUND_UP(PMSW_MAX_CONTEXTS, PMSW_CTX_TAB_IDS)
 
 /* One EPT: its paging-structure pages and the EPTP that points at them. */
 struct run_state;
@@ -140,6 +146,14 @@ struct pmsw_session {
 	 */
 	struct xarray ctxs;
 	/*
+	 * The same contexts for lookups by id, in pages of pointers
+	 * allocated as ids reach them: the run looks the target up at every
+	 * switch, and xa_load() (RCU read side, a walk of the tree) costs
+	 * about 90 instructions there, this table a few. Written where
+	 * @ctxs is, under @lock with no run in progress.
+	 */
+	struct pmsw_ctx **ctx_tab[PMSW_CTX_TAB_PAGES];
+	/*
 	 * The exit-less group (exitless.c), allocated with its first
 	 * member: the routine page and the six transit paging structures
 	 * (the same host pages in every member's EPT), the EPTP list (entry
@@ -190,7 +204,22 @@ long pmsw_session_stats(struct pmsw_session *s, void __user *uarg);
 int pmsw_session_run_begin(struct pmsw_session *s);
 void pmsw_session_run_end(struct pmsw_session *s);
 
-struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s, u32 id);
+/*
+ * The context with @id, or NULL (a free or reserved id, or beyond
+ * PMSW_MAX_CONTEXTS). @id may come from a guest register: the index is
+ * clamped under speculation too (array_index_nospec()).
+ */
+static inline struct pmsw_ctx *pmsw_session_ctx(struct pmsw_session *s,
+						u32 id)
+{
+	struct pmsw_ctx **page;
+
+	if (id >= PMSW_MAX_CONTEXTS)
+		return NULL;
+	id = array_index_nospec(id, PMSW_MAX_CONTEXTS);
+	page = s->ctx_tab[id >> PMSW_CTX_TAB_SHIFT];
+	return page ? page[id & (PMSW_CTX_TAB_IDS - 1)] : NULL;
+}
 void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu);
 void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu);
 
