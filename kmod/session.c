@@ -106,6 +106,7 @@ struct pmsw_session *pmsw_session_create(void)
 	s->serial = atomic64_inc_return(&session_serial);
 	mutex_init(&s->lock);
 	xa_init_flags(&s->ctxs, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
+	INIT_LIST_HEAD(&s->ctx_list);
 	INIT_LIST_HEAD(&s->ept.pages);
 	return s;
 }
@@ -332,25 +333,8 @@ static int view_build(struct pmsw_session *s, const struct pmsw_context *c,
  * One mask for all keeps the run path short; the price is an INVEPT of
  * unchanged EPTs after a view changed, which is rare.
  */
-/*
- * The next context from @xas, in one walk of the tree under the RCU
- * read lock the caller holds: cheaper per context than xa_for_each(),
- * which starts from the root for each. For the passes before a block,
- * when the tree cannot change (no command runs beside a run, session.h).
- */
-static struct pmsw_ctx *ctx_next(struct xa_state *xas)
-{
-	struct pmsw_ctx *ctx;
-
-	do {
-		ctx = xas_find(xas, PMSW_MAX_CONTEXTS - 1);
-	} while (xas_retry(xas, ctx));
-	return ctx;
-}
-
 void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
 {
-	XA_STATE(xas, &s->ctxs, 0);
 	struct pmsw_ctx *ctx;
 
 	if (cpumask_test_cpu(cpu, s->ept_fresh))
@@ -358,11 +342,9 @@ void pmsw_session_ept_fresh(struct pmsw_session *s, int cpu)
 	pmsw_invept(s->invept_type, s->ept.eptp);
 	/* A global INVEPT flushes the views' EPTs too (SDM 31.3). */
 	if (s->invept_type == PMSW_INVEPT_SINGLE) {
-		rcu_read_lock();
-		while ((ctx = ctx_next(&xas)))
+		list_for_each_entry(ctx, &s->ctx_list, node)
 			if (ctx->view)
 				pmsw_invept(s->invept_type, ctx->view->eptp);
-		rcu_read_unlock();
 	}
 	cpumask_set_cpu(cpu, s->ept_fresh);
 }
@@ -422,7 +404,6 @@ static void vpid_flush(unsigned long type, u16 vpid)
 
 void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu)
 {
-	XA_STATE(xas, &s->ctxs, 0);
 	struct pmsw_ctx *ctx;
 
 	if (!s->invvpid_type || cpumask_test_cpu(cpu, s->vpid_fresh))
@@ -430,11 +411,9 @@ void pmsw_session_vpid_fresh(struct pmsw_session *s, int cpu)
 	if (s->invvpid_type == PMSW_INVVPID_ALL) {
 		vpid_flush(PMSW_INVVPID_ALL, 0);
 	} else {
-		rcu_read_lock();
-		while ((ctx = ctx_next(&xas)))
+		list_for_each_entry(ctx, &s->ctx_list, node)
 			if (ctx->vpid)
 				vpid_flush(PMSW_INVVPID_SINGLE, ctx->vpid);
-		rcu_read_unlock();
 		if (s->xl_vpid)
 			vpid_flush(PMSW_INVVPID_SINGLE, s->xl_vpid);
 	}
@@ -1023,6 +1002,7 @@ static int ctx_create_at(struct pmsw_session *s, u32 id,
 		ctx_free(ctx);
 		return err;
 	}
+	list_add_tail(&ctx->node, &s->ctx_list);
 	pmsw_xl_group_update(s);
 	return 0;
 }
@@ -1212,6 +1192,7 @@ long pmsw_context_destroy(struct pmsw_session *s, void __user *uarg)
 	ctx = xa_erase(&s->ctxs, op.id);
 	if (ctx) {
 		ctx_tab_set(s, op.id, NULL);
+		list_del(&ctx->node);
 		pmsw_xl_group_update(s);
 	}
 	mutex_unlock(&s->lock);

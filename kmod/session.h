@@ -56,6 +56,8 @@ struct pmsw_ept {
 
 struct pmsw_ctx {
 	unsigned int id;
+	/* In pmsw_session.ctx_list. */
+	struct list_head node;
 	/*
 	 * Its VPID (1..65535, unique in the module; 0: VPID not in use),
 	 * which tags its TLB entries; exit-less members run with the
@@ -153,6 +155,12 @@ struct pmsw_session {
 	 * @ctxs is, under @lock with no run in progress.
 	 */
 	struct pmsw_ctx **ctx_tab[PMSW_CTX_TAB_PAGES];
+	/*
+	 * And in a list, for the passes over every context before a block
+	 * (INVEPT, INVVPID): a few instructions a context, where a walk of
+	 * the xarray costs hundreds. Written with @ctx_tab.
+	 */
+	struct list_head ctx_list;
 	/*
 	 * The exit-less group (exitless.c), allocated with its first
 	 * member: the routine page and the six transit paging structures
