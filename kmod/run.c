@@ -66,6 +66,16 @@
 /* A block gives the CPU back after about 1 ms (TSC ticks). */
 #define BLOCK_TSC			((u64)tsc_khz)
 
+/*
+ * MSRs, debug registers and IDTR on the run path without paravirt calls:
+ * pmswitch runs where VMX does, never in a Xen PV guest, so the kernel's
+ * paravirt operations are the native ones here, and calling them
+ * indirectly costs more than the instructions (KVM's VMX code uses the
+ * native forms for the same reason).
+ */
+#define run_rdmsrl(msr, val)	((val) = native_read_msr(msr))
+#define run_wrmsrl(msr, val)	native_wrmsrl(msr, val)
+
 /* L0-L3 and G0-G3: a breakpoint of the host's is armed (SDM 18.2.4). */
 #define DR7_BREAKPOINT_ENABLES		0xffUL
 
@@ -77,11 +87,16 @@ static const u32 ctx_msr_index[NR_CTX_MSRS] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 };
 
-/* Guest-state fields a VM exit may change (SDM 28.3), computed once. */
+/*
+ * Guest-state fields a VM exit may change (SDM 28.3), computed once, and
+ * its complement, which the switch path applies.
+ */
 static __u64 exit_changed[PMSW_FIELD_WORDS];
+static __u64 exit_kept[PMSW_FIELD_WORDS] __read_mostly;
 
 void pmsw_run_init(void)
 {
+	unsigned int i;
 	u64 misc = 0;
 
 	pmsw_exit_changed_fields(exit_changed);
@@ -95,6 +110,8 @@ void pmsw_run_init(void)
 	rdmsrl_safe(PMSW_MSR_VMX_MISC, &misc);
 	if (misc & BIT(5))
 		pmsw_field_set(exit_changed, VF_VM_ENTRY_CONTROLS);
+	for (i = 0; i < PMSW_FIELD_WORDS; i++)
+		exit_kept[i] = ~exit_changed[i];
 }
 
 /*
@@ -216,14 +233,14 @@ static void load_ctx_msrs(struct run_state *rs, struct pmsw_ctx *ctx)
 		return;
 	if (!rs->host_msrs_saved) {
 		for (i = 0; i < NR_CTX_MSRS - 1; i++)
-			rdmsrl(ctx_msr_index[i], rs->host_msrs[i]);
+			run_rdmsrl(ctx_msr_index[i], rs->host_msrs[i]);
 		rs->host_msrs_saved = true;
 	}
 	/* SWAPGS may have changed the previous owner's value. */
 	if (rs->msr_owner)
-		rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
+		run_rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
 	for (i = 0; i < NR_CTX_MSRS; i++)
-		wrmsrl(ctx_msr_index[i], val[i]);
+		run_wrmsrl(ctx_msr_index[i], val[i]);
 	rs->msr_owner = ctx;
 }
 
@@ -233,11 +250,11 @@ static void restore_host_msrs(struct run_state *rs)
 	unsigned int i;
 
 	if (rs->msr_owner)
-		rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
+		run_rdmsrl(MSR_KERNEL_GS_BASE, rs->msr_owner->cur.kernel_gs_base);
 	rs->msr_owner = NULL;
 	if (rs->host_msrs_saved) {
 		for (i = 0; i < NR_CTX_MSRS - 1; i++)
-			wrmsrl(ctx_msr_index[i], rs->host_msrs[i]);
+			run_wrmsrl(ctx_msr_index[i], rs->host_msrs[i]);
 		rs->host_msrs_saved = false;
 	}
 	/*
@@ -245,7 +262,7 @@ static void restore_host_msrs(struct run_state *rs)
 	 * started with LME=1 and paging off can enter IA-32e mode by itself
 	 * and SWAPGS; the value belongs to the calling thread's user GS.
 	 */
-	wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
+	run_wrmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
 }
 
 /* Make @ctx's FPU state the one in the registers. */
@@ -301,9 +318,9 @@ static void forget_exit_changed(struct pmsw_vmcs *v)
 {
 	unsigned int i;
 
-	BUILD_BUG_ON(sizeof(v->valid) != sizeof(exit_changed));
+	BUILD_BUG_ON(sizeof(v->valid) != sizeof(exit_kept));
 	for (i = 0; i < PMSW_FIELD_WORDS; i++)
-		v->valid[i] &= ~exit_changed[i];
+		v->valid[i] &= exit_kept[i];
 }
 
 /*
@@ -504,10 +521,10 @@ static void block_begin(struct run_state *rs)
 	rs->last_entered = NULL;
 	rs->block_deadline = rdtsc() + BLOCK_TSC;
 	/* Interrupts off: nothing can change these until block_end(). */
-	get_debugreg(rs->dr7, 7);
-	get_debugreg(rs->dr6, 6);
-	rs->debugctl = get_debugctlmsr();
-	rdmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
+	rs->dr7 = native_get_debugreg(7);
+	rs->dr6 = native_get_debugreg(6);
+	run_rdmsrl(MSR_IA32_DEBUGCTLMSR, rs->debugctl);
+	run_rdmsrl(MSR_KERNEL_GS_BASE, rs->kernel_gs_base);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
 		rs->pkru = rdpkru();
 
@@ -541,20 +558,20 @@ static void restore_host(struct run_state *rs)
 		wrpkru(rs->pkru);
 	restore_host_msrs(rs);
 	native_load_gdt(&rs->host.gdt);
-	load_idt(&rs->host.idt);
+	native_load_idt(&rs->host.idt);
 	invalidate_tss_limit();
 	if (rs->debugctl)
-		update_debugctlmsr(rs->debugctl);
+		run_wrmsrl(MSR_IA32_DEBUGCTLMSR, rs->debugctl);
 	if (rs->dr7 & DR7_BREAKPOINT_ENABLES)
-		set_debugreg(rs->dr7, 7);
+		native_set_debugreg(7, rs->dr7);
 	/*
 	 * #DB always exits, and a VM exit by #DB leaves DR6 alone (SDM
 	 * 28.1), but a stale BS or Bn bit would make the host's next #DB
 	 * look like a single-step of the calling thread.
 	 */
-	get_debugreg(dr6, 6);
+	dr6 = native_get_debugreg(6);
 	if (dr6 != rs->dr6)
-		set_debugreg(rs->dr6, 6);
+		native_set_debugreg(6, rs->dr6);
 }
 
 /* End a block: host state back, interrupts on, records to userspace. */
@@ -919,7 +936,7 @@ long pmsw_run(struct pmsw_session *s, void __user *uarg)
 	 * they hold for the whole ioctl, whichever CPU it runs on; another
 	 * thread may run the session next time.
 	 */
-	rdmsrl(MSR_FS_BASE, rs->host.fs_base);
+	run_rdmsrl(MSR_FS_BASE, rs->host.fs_base);
 	rs->fpu_mask = pmsw_fpu_mask();
 	rs->last_exit_tsc = rdtsc();
 

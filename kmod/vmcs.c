@@ -189,7 +189,7 @@ noinstr void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp)
 }
 
 /* The field of the last failed VMREAD/VMWRITE on this CPU, 0 if none. */
-static DEFINE_PER_CPU(unsigned long, vmx_insn_failed_field);
+DEFINE_PER_CPU(unsigned long, pmsw_vmx_insn_failed_field);
 
 /* A VMREAD or VMWRITE failed (vmx_ops.h): a bug, logged and reported. */
 void pmsw_vmx_insn_failed(const char *insn, unsigned long field)
@@ -197,16 +197,6 @@ void pmsw_vmx_insn_failed(const char *insn, unsigned long field)
 	pr_warn_ratelimited("%s of %s (%#lx) failed\n", insn,
 			    pmsw_vmcs_field_name(field) ?: "?", field);
 	/* Bit 63 keeps "field 0" (VIRTUAL_PROCESSOR_ID) distinct from none. */
-	this_cpu_write(vmx_insn_failed_field, field | BIT_ULL(63));
+	this_cpu_write(pmsw_vmx_insn_failed_field, field | BIT_ULL(63));
 }
 
-bool pmsw_vmx_insn_failed_take(unsigned long *field)
-{
-	unsigned long f = this_cpu_read(vmx_insn_failed_field);
-
-	if (likely(!f))
-		return false;
-	this_cpu_write(vmx_insn_failed_field, 0);
-	*field = f & ~BIT_ULL(63);
-	return true;
-}

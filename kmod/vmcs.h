@@ -113,8 +113,26 @@ static __always_inline void pmsw_vmcs_write_cached(struct pmsw_vmcs *vmcs,
 	PMSW_COUNT(vmcs, vmwrites);
 }
 
-/* This CPU saw a VMREAD or VMWRITE fail since the last call: its field. */
-bool pmsw_vmx_insn_failed_take(unsigned long *field);
+/*
+ * The field of the last failed VMREAD/VMWRITE on this CPU with bit 63
+ * set, 0 if none (vmcs.c).
+ */
+DECLARE_PER_CPU(unsigned long, pmsw_vmx_insn_failed_field);
+
+/*
+ * This CPU saw a VMREAD or VMWRITE fail since the last call: its field.
+ * Inline: the run loop asks after every transition.
+ */
+static inline bool pmsw_vmx_insn_failed_take(unsigned long *field)
+{
+	unsigned long f = this_cpu_read(pmsw_vmx_insn_failed_field);
+
+	if (likely(!f))
+		return false;
+	this_cpu_write(pmsw_vmx_insn_failed_field, 0);
+	*field = f & ~BIT_ULL(63);
+	return true;
+}
 
 /*
  * VMCS accessors. A field is always named by its encoding (VMCS_<name>,
