@@ -138,8 +138,9 @@ struct pmsw_session {
 	 * The contexts by id (XA_FLAGS_ALLOC: CONTEXT_CREATE takes the
 	 * lowest free id below PMSW_MAX_CONTEXTS). Stored and erased under
 	 * @lock with no run in progress; the run reads it without @lock
-	 * (xa_load(), xa_for_each()): session_lock_idle() refuses those
-	 * commands with EBUSY while @running is set, so the tree and the
+	 * (the exit-less passes, xa_for_each_marked()):
+	 * session_lock_idle() refuses those commands with EBUSY while
+	 * @running is set, so the tree and the
 	 * contexts it points to stay as they are for the whole run. The
 	 * xarray's own spinlock is taken only inside its calls, as they
 	 * need it. Exit-less members carry PMSW_XL_MARK, set by

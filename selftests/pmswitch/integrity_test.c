@@ -691,6 +691,92 @@ TEST_F(integrity, hc_switch_id_uses_64bit_width)
 	EXPECT_EQ(0, entries_to(self->t, self->r.nr_transitions, 0));
 }
 
+/*
+ * ---- The switch path's fallbacks ----
+ *
+ * A VMCALL switch to a context that is launched, on this CPU and needs
+ * no VMWRITE takes the monitor's switch path (run.c, switch_fast());
+ * whatever it does not handle must reach the general path unchanged.
+ * Each test first runs context 1 (ready32) alone so that it is such a
+ * target, on the CPU the test is pinned to.
+ */
+/*
+ * Create @c as context 0 and ready32 as context 1, run context 1 alone
+ * (its VMCS launched here), then context 0 to its 0x600d stop.
+ */
+static void run_beside_ready_target(struct __test_metadata *_metadata,
+				    fixture_t *self, struct pmsw_context *c)
+{
+	struct pmsw_context t;
+
+	ASSERT_EQ(0, pin_to(0));
+	ASSERT_EQ(0, create(_metadata, self, c));
+	LOAD_GUEST(self->s.mem, GPA_TARGET, ready32);
+	make_ig_context(&t, PAGING32, GPA_TARGET);
+	ASSERT_EQ(1, create(_metadata, self, &t));
+	ASSERT_EQ(0, do_run(self, 1));
+	ASSERT_EQ(1, self->r.stop_code) TH_LOG("run: %s", self->r.reason);
+
+	ASSERT_EQ(0, do_run(self, 0));
+	ASSERT_EQ(PMSW_STOP_HYPERCALL, self->r.stop_reason)
+		TH_LOG("run: %s", self->r.reason);
+	ASSERT_EQ(0x600d, self->r.stop_code)
+		TH_LOG("stopped elsewhere: %s", self->r.reason);
+}
+
+TEST_F(integrity, ring3_switch_to_a_ready_context_gets_eperm)
+{
+	struct pmsw_context c;
+
+	NEED_SWITCHING();
+	LOAD_GUEST(self->s.mem, GPA_ORIGIN, ring3_hc32);
+	PUT_HANDLER(self->s.mem, 0, 0x80, 3, int80_stop_h32);
+	make_ig_context(&c, PAGING32, GPA_ORIGIN);
+	make_ring3(&c);
+	c.gpr[PMSW_RSI] = 1;
+	run_beside_ready_target(_metadata, self, &c);
+	EXPECT_EQ((uint32_t)-EPERM, rd32(self, 0));	/* SWITCH */
+	EXPECT_EQ((uint32_t)-EPERM, rd32(self, 4));	/* STOP */
+	EXPECT_EQ(0, rd32(self, 0x100)) TH_LOG("context 1 was entered");
+}
+
+TEST_F(integrity, switch_id_ignores_upper_rbx_outside_64bit_mode)
+{
+	struct pmsw_context c;
+
+	NEED_SWITCHING();
+	LOAD_GUEST(self->s.mem, GPA_ORIGIN, hc_upper32);
+	make_ig_context(&c, PAGING32, GPA_ORIGIN);
+	/* EBX is 1; the upper half must not make it "no such context". */
+	c.gpr[PMSW_RBX] = 0xabcd000000000001ULL;
+	run_beside_ready_target(_metadata, self, &c);
+	EXPECT_EQ(0, rd32(self, 0)) TH_LOG("the switch failed");
+	EXPECT_EQ(1, rd32(self, 0x100)) TH_LOG("context 1 was not entered once");
+}
+
+TEST_F(integrity, single_step_over_a_switch_traps_after_the_vmcall)
+{
+	uint64_t after = GUEST_ADDR(GPA_ORIGIN, step_switch32,
+				    step_switch32_after);
+	struct pmsw_context c;
+	unsigned int i, n;
+	bool seen = false;
+
+	NEED_SWITCHING();
+	LOAD_GUEST(self->s.mem, GPA_ORIGIN, step_switch32);
+	PUT_HANDLER(self->s.mem, 0, VEC_DB, 0, db_record_h32);
+	make_ig_context(&c, PAGING32, GPA_ORIGIN);
+	c.gpr[PMSW_RSI] = 1;
+	run_beside_ready_target(_metadata, self, &c);
+	EXPECT_EQ(1, rd32(self, 0x100)) TH_LOG("context 1 was not entered once");
+	/* The #DB owed for the VMCALL came back with context 0, after it. */
+	n = rd32(self, 0);
+	ASSERT_LE(3, n) TH_LOG("%u single-step traps", n);
+	for (i = 0; i < n && i < 16; i++)
+		seen |= rd32(self, 4 + 4 * i) == after;
+	EXPECT_TRUE(seen) TH_LOG("no single-step trap at the VMCALL's end");
+}
+
 /* ---- CR2 per context ---- */
 
 TEST_F(integrity, cr2_field_is_what_the_context_reads_first)

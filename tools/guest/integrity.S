@@ -205,6 +205,53 @@ GUEST(ring3_hc32)
 END(ring3_hc32)
 
 /*
+ * A switch target that is launched and ready: the first run stops at
+ * once (code 1), launching its VMCS; every later arrival counts itself at
+ * 0x100(%edi) and switches back to %esi.
+ */
+GUEST(ready32)
+	STOP(1)
+1:	incl	0x100(%edi)
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+	jmp	1b
+END(ready32)
+
+/*
+ * SWITCH with the id in RBX as the context was created: EBX is the id,
+ * the upper half of RBX is not (outside 64-bit mode it does not count).
+ * RAX after the switch back at 0.
+ */
+GUEST(hc_upper32)
+	mov	$HC_SWITCH, %eax
+	vmcall
+	mov	%eax, 0(%edi)
+	STOP(0x600d)
+	hlt
+END(hc_upper32)
+
+/*
+ * SWITCH to %esi single-stepping: the monitor completes the VMCALL and
+ * owes the #DB after it, which must reach this context when it runs
+ * again, at step_switch32_after.
+ */
+GUEST(step_switch32)
+	pushf
+	orl	$RFLAGS_TF, (%esp)
+	popf
+	mov	$HC_SWITCH, %eax
+	mov	%esi, %ebx
+	vmcall
+MARK(step_switch32_after)
+	pushf
+	andl	$~RFLAGS_TF, (%esp)
+	popf
+	STOP(0x600d)
+	hlt
+END(step_switch32)
+
+/*
  * Set CR4.PKE: pmswitch does not switch PKRU, so it owns the bit and the
  * MOV exits. Without that exit, WRPKRU would change the host's PKRU.
  */

@@ -89,8 +89,12 @@ DECLARE_GUEST(swapgs64);
 DECLARE_GUEST(syscall64);
 DECLARE_GUEST(lstar64);
 DECLARE_GUEST(hc_wide64);
+DECLARE_GUEST(ready32);
+DECLARE_GUEST(hc_upper32);
+DECLARE_GUEST(step_switch32);
 extern const uint8_t guest_ac32_fault[], guest_step32_traced[],
-	guest_step32_untraced[], guest_syscall64_ret[];
+	guest_step32_untraced[], guest_syscall64_ret[],
+	guest_step_switch32_after[];
 
 /* Where label @mark of program @name lands when it is loaded at @gpa. */
 #define GUEST_ADDR(gpa, name, mark) \

@@ -23,7 +23,8 @@ r=/tmp/bench.txt
 } >$r
 insmod ./pmswitch.ko || exit 1
 # The module says at load time whether it flushes the L1D (pr_info).
-l1d=$(dmesg | sed -n 's/.*L1TF: flushing L1D before every VM entry (\(.*\))$/\1/p')
+# "every" (kvm_intel's "always") or "a context's first" ("cond").
+l1d=$(dmesg | sed -n -E "s/.*L1TF: flushing L1D before (every|a context's first) VM entry \((.*)\)\$/\1, \2/p")
 echo "info l1d_flush ${l1d:-no}" >>$r
 # The native switch's rows need the module parameter (off by default).
 echo 1 >/sys/module/pmswitch/parameters/allow_native || exit 1
