@@ -88,14 +88,14 @@ static const u32 ctx_msr_index[NR_CTX_MSRS] = {
 };
 
 /*
- * Guest-state fields a VM exit may change (SDM 28.3), computed once, and
- * its complement, which the switch path applies.
+ * The complement of the fields a VM exit may change (SDM 28.3): what the
+ * field cache keeps across an exit. Computed once.
  */
-static __u64 exit_changed[PMSW_FIELD_WORDS];
 static __u64 exit_kept[PMSW_FIELD_WORDS] __read_mostly;
 
 void pmsw_run_init(void)
 {
+	__u64 exit_changed[PMSW_FIELD_WORDS];
 	unsigned int i;
 	u64 misc = 0;
 

@@ -176,12 +176,6 @@ void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val)
 	pmsw_vmcs_write_cached(vmcs, slot, pmsw_vmcs_field_encoding(slot), val);
 }
 
-/* The processor changed these fields (VM exit): the cache no longer knows. */
-void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields)
-{
-	bitmap_andnot(vmcs->valid, vmcs->valid, fields, PMSW_VMCS_NR_FIELDS);
-}
-
 /* Called from vmenter.S with the RSP the VM exit will restore. */
 noinstr void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp)
 {

@@ -67,7 +67,6 @@ void pmsw_vmcs_clear_here(struct pmsw_vmcs *vmcs);
 void pmsw_vmcs_clear_this_cpu(void);
 void pmsw_vmcs_emergency_clear_this_cpu(void);
 
-void pmsw_vmcs_forget(struct pmsw_vmcs *vmcs, const unsigned long *fields);
 void pmsw_vmcs_set_host_rsp(struct pmsw_vmcs *vmcs, unsigned long rsp);
 void pmsw_vmcs_write_slot(struct pmsw_vmcs *vmcs, unsigned int slot, u64 val);
 

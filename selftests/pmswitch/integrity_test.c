@@ -65,12 +65,6 @@ FIXTURE_TEARDOWN(integrity)
 	session_close(&self->s);
 }
 
-#define NEED_SWITCHING()						\
-	do {								\
-		if (!self->ready)					\
-			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
-	} while (0)
-
 typedef FIXTURE_DATA(integrity) fixture_t;
 
 static uint32_t rd32(fixture_t *self, unsigned int off)
@@ -191,7 +185,7 @@ TEST_F(integrity, ac_in_ring3_is_delivered_to_the_context_idt)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_ac(self, &c, false);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, do_run(self, 0));
@@ -212,7 +206,7 @@ TEST_F(integrity, ac_in_the_exception_bitmap_stops_the_run)
 	struct pmsw_context c;
 	uint32_t info;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_ac(self, &c, false);
 	c.exception_bitmap |= 1u << VEC_AC;
 	ASSERT_EQ(0, create(_metadata, self, &c));
@@ -234,7 +228,7 @@ TEST_F(integrity, ac_loop_stays_interruptible)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_ac(self, &c, true);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, run_until_signal(_metadata, self));
@@ -269,7 +263,7 @@ TEST_F(integrity, single_step_is_delivered_to_the_context_idt)
 	struct pmsw_context c;
 	unsigned int i, n;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_step(self, &c, false);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, do_run(self, 0));
@@ -294,7 +288,7 @@ TEST_F(integrity, single_step_in_the_exception_bitmap_stops_the_run)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_step(self, &c, false);
 	c.exception_bitmap |= 1u << VEC_DB;
 	ASSERT_EQ(0, create(_metadata, self, &c));
@@ -314,7 +308,7 @@ TEST_F(integrity, db_loop_stays_interruptible)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_step(self, &c, true);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, run_until_signal(_metadata, self));
@@ -358,7 +352,7 @@ TEST_F(integrity, single_step_leaves_host_debug_state)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	ASSERT_EQ(0, pin_to(0));	/* DR6 is per CPU */
 	ASSERT_EQ(0, catch_sigtrap());
 	icebp_si_code();		/* clean DR6, whatever was before */
@@ -404,7 +398,7 @@ TEST_F(integrity, host_breakpoint_fires_after_a_single_stepping_run)
 	struct pmsw_context c;
 	int bp;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	ASSERT_EQ(0, pin_to(0));
 	ASSERT_EQ(0, catch_sigtrap());
 	bp = watch();
@@ -443,7 +437,7 @@ TEST_F(integrity, swapgs_leaves_the_callers_gs_base)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_swapgs(self, &c);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, CALLER_GS));
@@ -459,7 +453,7 @@ TEST_F(integrity, swapgs_exchanges_with_the_context_kernel_gs_base)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	setup_swapgs(self, &c);
 	ASSERT_EQ(0, create(_metadata, self, &c));
 	ASSERT_EQ(0, syscall(SYS_arch_prctl, ARCH_SET_GS, CALLER_GS));
@@ -500,7 +494,7 @@ TEST_F(integrity, syscall_uses_the_context_lstar)
 	struct pmsw_context c;
 	bool at_host;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, syscall64);
 	LOAD_GUEST(self->s.mem, GPA_TARGET, lstar64);
 	make_ig_context(&c, LONG64, GPA_ORIGIN);
@@ -612,7 +606,7 @@ TEST_F(integrity, fpu_state_is_per_context)
 	struct pmsw_context c;
 	long ret;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	memset(mine.xmm0, 0xc3, 16);
 	memset(a.xmm0, 0xa5, 16);
 	memset(b.xmm0, 0x5a, 16);
@@ -647,7 +641,7 @@ TEST_F(integrity, ring3_hypercall_gets_eperm)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, ring3_hc32);
 	LOAD_GUEST(self->s.mem, GPA_TARGET, trap32);
 	PUT_HANDLER(self->s.mem, 0, 0x80, 3, int80_stop_h32);
@@ -673,7 +667,7 @@ TEST_F(integrity, hc_switch_id_uses_64bit_width)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_TARGET, trap32);
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, hc_wide64);
 	make_ig_context(&c, PAGING32, GPA_TARGET);
@@ -728,7 +722,7 @@ TEST_F(integrity, ring3_switch_to_a_ready_context_gets_eperm)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, ring3_hc32);
 	PUT_HANDLER(self->s.mem, 0, 0x80, 3, int80_stop_h32);
 	make_ig_context(&c, PAGING32, GPA_ORIGIN);
@@ -744,7 +738,7 @@ TEST_F(integrity, switch_id_ignores_upper_rbx_outside_64bit_mode)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, hc_upper32);
 	make_ig_context(&c, PAGING32, GPA_ORIGIN);
 	/* EBX is 1; the upper half must not make it "no such context". */
@@ -762,7 +756,7 @@ TEST_F(integrity, single_step_over_a_switch_traps_after_the_vmcall)
 	unsigned int i, n;
 	bool seen = false;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, step_switch32);
 	PUT_HANDLER(self->s.mem, 0, VEC_DB, 0, db_record_h32);
 	make_ig_context(&c, PAGING32, GPA_ORIGIN);
@@ -783,7 +777,7 @@ TEST_F(integrity, cr2_field_is_what_the_context_reads_first)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, cr2_read32);
 	make_ig_context(&c, PAGING32, GPA_ORIGIN);
 	c.cr2 = 0xc2c2c000;
@@ -835,7 +829,7 @@ TEST_F_TIMEOUT(integrity, cr2_is_per_context, 120)
 	pthread_t helper;
 	int ret;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, pf32);
 	PUT_HANDLER(self->s.mem, 0, VEC_PF, 0, pf_wait_h32);
 	make_ig_context(&c, PAGING32, GPA_ORIGIN);
@@ -898,25 +892,25 @@ static void expect_cr4_refused(struct __test_metadata *_metadata,
 
 TEST_F(integrity, pke_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	expect_cr4_refused(_metadata, self, CR4_PKE);
 }
 
 TEST_F(integrity, cet_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	expect_cr4_refused(_metadata, self, CR4_CET);
 }
 
 TEST_F(integrity, pks_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	expect_cr4_refused(_metadata, self, CR4_PKS);
 }
 
 TEST_F(integrity, fred_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	expect_cr4_refused(_metadata, self, CR4_FRED);
 }
 
@@ -939,7 +933,7 @@ TEST_F(integrity, mov_to_cr4_pke_exits)
 	struct pmsw_context c;
 	uint64_t q;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	ASSERT_EQ(0, run_cr4_pke(_metadata, self));
 	q = self->r.exit.qualification;
 	ASSERT_EQ(PMSW_STOP_EXIT, self->r.stop_reason);
@@ -981,7 +975,7 @@ static const char *no_pkru(void)
 
 TEST_F(integrity, mov_to_cr4_pke_leaves_the_callers_pkru)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (no_pkru())
 		SKIP(return, "%s", no_pkru());
 	wrpkru(CALLER_PKRU);
@@ -1022,7 +1016,7 @@ TEST_F(integrity, xrstor_of_pkru_leaves_the_callers_pkru)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (no_pkru())
 		SKIP(return, "%s", no_pkru());
 	if (!(xcr0() & (1u << 9)))
@@ -1048,7 +1042,7 @@ TEST_F(integrity, self_enabled_long_mode_reenters_after_context_set)
 {
 	struct pmsw_context c, now;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (!(self->snap.info.features & PMSW_FEAT_UNRESTRICTED_GUEST))
 		SKIP(return, "CR0.PG=0 in protected mode needs unrestricted guest");
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, long_mode32);
@@ -1099,7 +1093,7 @@ TEST_F(integrity, selector_high_bits_are_refused)
 	struct pmsw_context c;
 	int i;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	for (i = 0; i < PMSW_NR_SEGS; i++) {
 		make_ig_context(&c, PAGING32, GPA_ORIGIN);
 		c.seg[i].selector |= 0x10000;

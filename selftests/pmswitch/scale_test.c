@@ -43,12 +43,6 @@ FIXTURE_TEARDOWN(scale)
 	session_close(&self->s);
 }
 
-#define NEED_SWITCHING()						\
-	do {								\
-		if (!self->ready)					\
-			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
-	} while (0)
-
 static uint32_t *ring_word(uint8_t *mem, uint32_t gpa)
 {
 	return (uint32_t *)(mem + gpa);
@@ -139,7 +133,7 @@ TEST_F_TIMEOUT(scale, ring_through_4096_contexts, 900)
 	struct pmsw_context c;
 	long before, full, after;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	before = mem_free_kb();
 	ASSERT_EQ(0, ring_create(_metadata, &self->s, &self->op, NR));
 	full = mem_free_kb();
@@ -179,7 +173,7 @@ TEST_F_TIMEOUT(scale, destroyed_ids_are_reused_lowest_first, 900)
 	struct pmsw_context c;
 	unsigned int i;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	ASSERT_EQ(0, ring_create(_metadata, &self->s, &self->op, NR));
 	for (i = 0; i < ARRAY_SIZE(gone); i++) {
 		op.id = gone[i];
@@ -220,7 +214,7 @@ TEST_F_TIMEOUT(scale, exitless_member_needs_an_id_below_512, 900)
 	struct pmsw_context_op op = { .size = sizeof(op) };
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (!(self->snap.info.features & PMSW_FEAT_EPTP_SWITCHING))
 		SKIP(return, "the CPU lacks VM functions with EPTP switching (rule 811 comes first)");
 	ASSERT_EQ(0, ring_create(_metadata, &self->s, &self->op, XL_IDS + 1));

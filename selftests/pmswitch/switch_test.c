@@ -40,12 +40,6 @@
 SWITCH_FIXTURE(sw)
 SWITCH_FIXTURE(modes)
 
-#define NEED_SWITCHING()						\
-	do {								\
-		if (!self->ready)					\
-			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
-	} while (0)
-
 static bool has_ug(const struct pmsw_snapshot *s)
 {
 	return s->info.features & PMSW_FEAT_UNRESTRICTED_GUEST;
@@ -123,7 +117,7 @@ TEST_F(modes, target_observes_exactly_its_submitted_state)
 	uint16_t gdt_lim, idt_lim, sel[8];
 	int oid;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if ((variant->origin == REAL16 || variant->target == REAL16) &&
 	    !has_ug(&self->snap))
 		SKIP(return, "real mode needs unrestricted guest");
@@ -185,7 +179,7 @@ TEST_F(modes, stopped_context_reads_back_where_it_stopped)
 {
 	struct pmsw_context target, back;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if ((variant->origin == REAL16 || variant->target == REAL16) &&
 	    !has_ug(&self->snap))
 		SKIP(return, "real mode needs unrestricted guest");
@@ -215,7 +209,7 @@ TEST_F(sw, pingpong_1000_switches_launch_once_then_resume)
 	bool seen[2] = { false, false };
 	unsigned int i;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	ASSERT_EQ(0, pingpong_create(&self->s, PAE, 500));
 	ASSERT_EQ(0, run(self->s.fd, 0, &self->r, self->t, MAX_T));
 	TH_LOG("run: %s", self->r.reason);
@@ -249,7 +243,7 @@ TEST_F(sw, migration_makes_the_next_entry_a_launch)
 	bool seen[2] = { false, false };
 	unsigned int i;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (pmsw_count(&self->snap, 0) < 2)
 		SKIP(return, "needs 2 CPUs");
 	ASSERT_EQ(0, pingpong_create(&self->s, PAE, 5));
@@ -283,7 +277,7 @@ TEST_F(sw, updating_one_field_costs_one_vmwrite)
 	struct pmsw_context c;
 	int id;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, stopper32);
 	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
 	id = context_create(self->s.fd, &c, &self->op);
@@ -321,7 +315,7 @@ TEST_F(sw, cpuid_reports_pmswitch_and_hides_vmx)
 	struct pmsw_context c;
 	uint32_t *res;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, cpuid32);
 	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
 	c.gpr[PMSW_RDI] = GPA_RESULTS;
@@ -471,7 +465,7 @@ TEST_F(sw, looping_guest_is_interruptible_and_continues)
 	struct pmsw_context c;
 	int i;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, loop32);
 	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
 	ASSERT_EQ(0, context_create(self->s.fd, &c, &self->op));
@@ -495,7 +489,7 @@ TEST_F(sw, switch_to_a_missing_context_returns_enoent_to_the_guest)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	LOAD_GUEST(self->s.mem, GPA_ORIGIN, switch32);
 	make_context(&c, FLAT32, GPA_ORIGIN, 0x80000);
 	c.gpr[PMSW_RSI] = 42;
@@ -510,7 +504,7 @@ TEST_F(sw, bad_context_is_refused_with_a_report)
 {
 	struct pmsw_context c;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	make_context(&c, LONG64, GPA_ORIGIN, 0x80000);
 	c.seg[PMSW_SEG_CS].ar |= PMSW_AR_DB;	/* L=1 with D=1 */
 	EXPECT_EQ(-1, context_create(self->s.fd, &c, &self->op));
@@ -532,7 +526,7 @@ TEST_F(sw, session_commands_refuse_bad_input)
 	};
 	char buf[16];
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	EXPECT_EQ(-1, ioctl(self->s.fd, PMSW_IOC_SET_MEMORY, &m));
 	EXPECT_EQ(EBUSY, errno);
 	rw.buf = (uint64_t)(unsigned long)buf;

@@ -68,12 +68,6 @@ FIXTURE_TEARDOWN(views)
 	session_close(&self->s);
 }
 
-#define NEED_SWITCHING()						\
-	do {								\
-		if (!self->ready)					\
-			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
-	} while (0)
-
 static void add_range(struct pmsw_context *c, uint64_t gpa, uint64_t bytes,
 		      uint32_t perm)
 {
@@ -156,7 +150,7 @@ static void expect_violation(struct __test_metadata *_metadata,
 
 TEST_F(views, disjoint_views_each_keep_their_own_memory)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 50, SEED_A, 0);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -181,7 +175,7 @@ TEST_F(views, reading_the_other_view_stops_with_its_address)
 {
 	struct pmsw_context got;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 3, SEED_A, BASE_B + OFF_DATA + TOUCH_READ);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -200,7 +194,7 @@ TEST_F(views, reading_the_other_view_stops_with_its_address)
 
 TEST_F(views, writing_the_other_view_stops_and_changes_nothing)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 3, SEED_A, BASE_B + OFF_DATA + TOUCH_WRITE);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -213,7 +207,7 @@ TEST_F(views, writing_the_other_view_stops_and_changes_nothing)
 
 TEST_F(views, second_context_writing_the_first_view_stops_in_it)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 10, SEED_A, 0);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -227,7 +221,7 @@ TEST_F(views, second_context_writing_the_first_view_stops_in_it)
 
 TEST_F(views, own_code_page_is_not_writable_and_data_not_executable)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 2, SEED_A, BASE_A + TOUCH_WRITE);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -256,7 +250,7 @@ TEST_F(views, changed_view_applies_from_the_next_entry)
 {
 	struct pmsw_context again;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 3, SEED_A, BASE_B + OFF_DATA + TOUCH_WRITE);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -317,7 +311,7 @@ TEST_F(views, narrowed_view_holds_on_every_cpu)
 	struct pmsw_context wide, narrow;
 	int cpu;
 
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	if (pmsw_count(&self->snap, 0) < 2)
 		SKIP(return, "needs 2 CPUs");
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
@@ -359,7 +353,7 @@ static void expect_refused(struct __test_metadata *_metadata,
 
 TEST_F(views, view_with_write_but_not_read_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 1, SEED_A, 0);
 	add_range(&self->a, BASE_B, 0x1000, PMSW_VIEW_W);
@@ -369,7 +363,7 @@ TEST_F(views, view_with_write_but_not_read_is_refused)
 
 TEST_F(views, view_beyond_session_memory_is_refused)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_R | PMSW_VIEW_X,
 		     1, 1, SEED_A, 0);
 	add_range(&self->a, GUEST_MEM - 0x1000, 0x2000, PMSW_VIEW_R);
@@ -385,7 +379,7 @@ TEST_F(views, view_beyond_session_memory_is_refused)
  */
 TEST_F(views, execute_only_code_follows_the_capability)
 {
-	NEED_SWITCHING();
+	PMSW_NEED_SWITCHING();
 	view_context(self->s.mem, &self->a, BASE_A, PMSW_VIEW_X, 1, 3, SEED_A,
 		     BASE_A + TOUCH_READ);
 	view_context(self->s.mem, &self->b, BASE_B, PMSW_VIEW_X, 0, 3, SEED_B,

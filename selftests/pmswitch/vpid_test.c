@@ -115,8 +115,7 @@ FIXTURE_TEARDOWN(vpid)
 
 #define NEED_SWITCHING()						\
 	do {								\
-		if (!self->ready)					\
-			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
+		PMSW_NEED_SWITCHING();					\
 		TH_LOG("VPID %s", self->snap.info.features & PMSW_FEAT_VPID ? \
 		       "offered by the CPU" : "not offered: tested without"); \
 	} while (0)

@@ -165,6 +165,16 @@ static inline bool pmsw_can_switch(struct pmsw_snapshot *snap)
 	return ok;
 }
 
+/*
+ * In a kselftest whose fixture set @ready from pmsw_can_switch(): skip
+ * the test, with the reason, where nothing could switch.
+ */
+#define PMSW_NEED_SWITCHING()						\
+	do {								\
+		if (!self->ready)					\
+			SKIP(return, "needs pmswitch.ko and VT-x with EPT"); \
+	} while (0)
+
 static inline int session_open(struct session *s)
 {
 	struct pmsw_memory m = { .size = sizeof(m), .bytes = GUEST_MEM };
